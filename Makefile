@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   install into .venv and run `microgradx demo` (the main job)
+#   make test   install into .venv and run the whole test suite, notebooks included
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo install dot lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "microgradx needs Python 3.10 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebook]"
+	@touch $(STAMP)
+
+# Rendering needs Graphviz's `dot` program: install Debian's package when we can,
+# otherwise say exactly what to install (the DOT-text features work without it).
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Graphviz (Debian package graphviz) for the dot program..."; \
+			apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
+		else \
+			echo "Graphviz's dot program is missing: install it with"; \
+			echo "  sudo apt-get install graphviz   (Debian/Ubuntu)"; \
+			echo "  brew install graphviz           (macOS)"; \
+			echo "  conda install -c conda-forge graphviz"; \
+		fi; }
+
+test: install dot
+	$(BIN)/python -m pytest --nbmake tests notebooks
+
+demo: install dot
+	$(BIN)/microgradx demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,126 @@
+"""Walking computational graphs: one traversal for backward, drawing and the tape.
+
+Everything here is iterative (explicit stacks, no recursion), so a chain a million
+operations deep is as easy to walk as a tiny expression. Orders are deterministic:
+children are visited in operand order, so the same expression always gives the
+same order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Value
+
+__all__ = ["topological_order", "nodes", "edges", "stats", "GraphStats"]
+
+
+def topological_order(
+    root: Value, reverse: bool = False, leaves: bool = True
+) -> list[Value]:
+    """Every node below ``root`` once, each after all of its operands.
+
+    With ``reverse=True`` the root comes first and every node comes before its
+    operands: the order in which backward visits nodes. With ``leaves=False``
+    only nodes made by an operation are listed (all that backward needs).
+
+    Kahn's algorithm, started from the root: a node is emitted once every node
+    that uses it as an operand has been emitted.
+    """
+    # Pass 1: how many times is each node used as an operand?
+    uses = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if not (leaves or child.children):
+                continue
+            if child in uses:
+                uses[child] += 1
+            else:
+                uses[child] = 1
+                stack.append(child)
+    # Pass 2: emit a node when its last user has been emitted.
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in node.children:
+            if child in uses:
+                uses[child] -= 1
+                if uses[child] == 0:
+                    ready.append(child)
+    if not reverse:
+        order.reverse()
+    return order
+
+
+def nodes(root: Value) -> list[Value]:
+    """All nodes of the graph, leaves first (topological order)."""
+    return topological_order(root)
+
+
+def edges(root: Value) -> list[tuple[Value, Value, int]]:
+    """Every edge as ``(operand, result, position)``, in topological order.
+
+    ``position`` is the operand's index in ``result.children``; a node used twice
+    by one result (``a + a``) gives two edges.
+    """
+    return [
+        (child, node, i)
+        for node in topological_order(root)
+        for i, child in enumerate(node.children)
+    ]
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    """Size and shape of a graph.
+
+    Attributes:
+        nodes: number of distinct Values.
+        edges: number of operand links (``a + a`` counts two).
+        leaves: Values without operands (inputs, parameters, constants).
+        depth: operations on the longest path from a leaf to the root.
+        ops: how many nodes each operation has, e.g. ``{"mul": 2, "add": 1}``.
+    """
+
+    nodes: int
+    edges: int
+    leaves: int
+    depth: int
+    ops: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        ops = ", ".join(f"{name} {count}" for name, count in self.ops.items())
+        return (
+            f"{self.nodes} nodes, {self.edges} edges, {self.leaves} leaves, "
+            f"depth {self.depth}" + (f" ({ops})" if ops else "")
+        )
+
+
+def stats(root: Value) -> GraphStats:
+    """Count the nodes, edges, leaves, depth and operations of ``root``'s graph."""
+    depth: dict[Value, int] = {}
+    n_edges = 0
+    ops: Counter[str] = Counter()
+    for node in topological_order(root):
+        children = node.children
+        n_edges += len(children)
+        if children:
+            ops[node.op] += 1
+            depth[node] = 1 + max(depth[c] for c in children)
+        else:
+            depth[node] = 0
+    leaves = len(depth) - sum(ops.values())
+    return GraphStats(
+        nodes=len(depth),
+        edges=n_edges,
+        leaves=leaves,
+        depth=depth[root],
+        ops=dict(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
