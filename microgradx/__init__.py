@@ -1,11 +1,11 @@
 """microgradx: a scalar autograd engine for teaching and exploring backpropagation.
 
-    >>> from microgradx import Value
-    >>> w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    >>> f = (w + x * y) * z
-    >>> f.backward()
-    >>> f.data, w.grad, x.grad, y.grad, z.grad
-    (44.0, 4.0, 8.0, 12.0, 11.0)
+>>> from microgradx import Value
+>>> w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+>>> f = (w + x * y) * z
+>>> f.backward()
+>>> f.data, w.grad, x.grad, y.grad, z.grad
+(44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum

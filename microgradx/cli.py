@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from . import __version__
 
-__all__ = ["main", "CLIError"]
+__all__ = ["CLIError", "main"]
 
 
 class CLIError(Exception):

@@ -26,9 +26,7 @@ import numpy as np
 from .graph import topological_order
 from .ops import MATH_ERRORS, OPS, Op
 
-__all__ = ["Value", "no_grad", "detect_anomaly", "scope", "sum", "dot", "is_grad_enabled"]
-
-_builtin_sum = sum
+__all__ = ["Value", "detect_anomaly", "dot", "is_grad_enabled", "no_grad", "scope", "sum"]
 
 # Global switches, changed by the context managers at the end of this module.
 _grad_enabled = True  # False inside no_grad(): results record no operands
@@ -59,7 +57,7 @@ class Value:
         (3.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "children", "param", "scope", "is_param")
+    __slots__ = ("children", "data", "grad", "is_param", "label", "op", "param", "scope")
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -267,8 +265,7 @@ def _as_value(x: object) -> Value:
         return x
     if isinstance(x, bool) or not isinstance(x, (Real, np.integer, np.floating)):
         raise TypeError(
-            f"unsupported operand type {type(x).__name__!r}: "
-            "operands must be Value, int or float"
+            f"unsupported operand type {type(x).__name__!r}: operands must be Value, int or float"
         )
     return Value(float(x))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .engine import Value, no_grad
 
-__all__ = ["gradcheck", "numeric_grad", "GradcheckReport", "GradcheckRow"]
+__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck", "numeric_grad"]
 
 Function = Callable[..., Value]
 
@@ -43,9 +43,7 @@ def _evaluate(f: Function, point: Sequence[float], names: Sequence[str]) -> Valu
     return out
 
 
-def numeric_grad(
-    f: Function, inputs: Sequence[float | Value], i: int, eps: float = 1e-6
-) -> float:
+def numeric_grad(f: Function, inputs: Sequence[float | Value], i: int, eps: float = 1e-6) -> float:
     """Central-difference estimate of ∂f/∂inputs[i]: (f(x+h) − f(x−h)) / 2h."""
     point, names = _leaves(inputs)
     if not -len(point) <= i < len(point):
@@ -118,8 +116,7 @@ class GradcheckReport:
             ))  # fmt: skip
         widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
         text = [
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
-            for line in lines
+            "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines
         ]
         verdict = "all gradients match" if self.ok else "MISMATCH"
         text.append(f"{verdict} (atol={self.atol:g}, rtol={self.rtol:g})")

@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["topological_order", "nodes", "edges", "stats", "GraphStats"]
+__all__ = ["GraphStats", "edges", "nodes", "stats", "topological_order"]
 
 
-def topological_order(
-    root: Value, reverse: bool = False, leaves: bool = True
-) -> list[Value]:
+def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -> list[Value]:
     """Every node below ``root`` once, each after all of its operands.
 
     With ``reverse=True`` the root comes first and every node comes before its

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Op", "OPS", "MATH_ERRORS", "register"]
+__all__ = ["MATH_ERRORS", "OPS", "Op", "register"]
 
 # What the float forms may raise where IEEE arithmetic gives inf or nan instead.
 MATH_ERRORS = (ArithmeticError, ValueError)
