@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Sub-commands register here: each adds its parser and sets ``func=_run_<name>``.
+# --- graph and gradcheck: expressions and drawings -----------------------------------
+
+# --- train and demo: neural networks ----------------------------------------------------
+
+# Sub-commands, in the order help lists them; each adds its parser and sets func=_run_<name>.
 _COMMANDS: list = []
 
 
