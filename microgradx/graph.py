@@ -28,6 +28,8 @@ def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -
     Kahn's algorithm, started from the root: a node is emitted once every node
     that uses it as an operand has been emitted.
     """
+    if not (leaves or root.children):
+        return []
     # Pass 1: how many times is each node used as an operand?
     uses = {root: 0}
     stack = [root]

@@ -1,0 +1,46 @@
+"""Graph walks: order, edges and statistics."""
+
+from __future__ import annotations
+
+from microgradx import Value, stats, topological_order
+from microgradx.graph import edges, nodes
+
+
+def lecture():
+    w, x, y, z = Value(5, "w"), Value(3, "x"), Value(2, "y"), Value(4, "z")
+    v = x * y
+    u = w + v
+    f = u * z
+    return f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f)
+
+
+def test_topological_order_puts_operands_first_and_is_deterministic():
+    f, n = lecture()
+    order = topological_order(f)
+    assert order == [n["w"], n["x"], n["y"], n["v"], n["u"], n["z"], n["f"]]
+    position = {id(node): i for i, node in enumerate(order)}
+    for node in order:
+        for child in node.children:
+            assert position[id(child)] < position[id(node)]
+    assert topological_order(f, reverse=True) == order[::-1]
+    assert topological_order(f, leaves=False) == [n["v"], n["u"], n["f"]]
+    assert nodes(f) == order
+
+
+def test_each_shared_node_once():
+    a = Value(1.0)
+    b = a + a
+    c = b * b
+    assert topological_order(c) == [a, b, c]
+    assert [(p.op, i) for _, p, i in edges(c)] == [("add", 0), ("add", 1), ("mul", 0), ("mul", 1)]
+
+
+def test_stats():
+    f, _ = lecture()
+    s = stats(f)
+    assert (s.nodes, s.edges, s.leaves, s.depth) == (7, 6, 4, 3)
+    assert s.ops == {"mul": 2, "add": 1}
+    assert str(s) == "7 nodes, 6 edges, 4 leaves, depth 3 (mul 2, add 1)"
+    leaf = stats(Value(1.0))
+    assert (leaf.nodes, leaf.edges, leaf.depth, leaf.ops) == (1, 0, 0, {})
+    assert topological_order(Value(1.0), leaves=False) == []
