@@ -78,7 +78,10 @@ class Value:
     @staticmethod
     def _make(op: Op, children: tuple[Value, ...], param: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
-        args = _operand_data(children, param)
+        if len(children) == 2 and param is None:  # most nodes; unrolled for speed
+            args = (children[0].data, children[1].data)
+        else:
+            args = _operand_data(children, param)
         try:
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
@@ -192,16 +195,25 @@ class Value:
             node.grad = 0.0
         self.grad += grad
         for node in order:
-            # Local gradients ∂node/∂operand, from the op table (ops.py).
-            args = _operand_data(node.children, node.param)
-            try:
-                local_grads = OPS[node.op].df(node.data, *args)
-            except MATH_ERRORS:  # e.g. d/dx log(x) at 0: IEEE inf, as numpy gives
-                local_grads = OPS[node.op].local_grads(node.data, *args)
-            # The chain rule: ∂out/∂operand += ∂node/∂operand · ∂out/∂node.
-            upstream = node.grad
-            for child, local in zip(node.children, local_grads):
-                child.grad += local * upstream
+            upstream = node.grad  # ∂out/∂node, complete: every user of node came earlier
+            rule = OPS[node.op]
+            children = node.children
+            # The chain rule, for each operand:
+            #     ∂out/∂operand += ∂node/∂operand · ∂out/∂node
+            # where the local gradients ∂node/∂operand come from the op table (ops.py).
+            if len(children) == 2 and node.param is None:
+                # Most nodes have two operands: the loop below, unrolled for speed.
+                a, b = children
+                try:
+                    da, db = rule.df(node.data, a.data, b.data)
+                except MATH_ERRORS:  # e.g. ∂(a/b)/∂b at b = 0: IEEE inf, not an exception
+                    da, db = rule.local_grads(node.data, a.data, b.data)
+                a.grad += da * upstream
+                b.grad += db * upstream
+            else:
+                args = _operand_data(children, node.param)
+                for child, local in zip(children, rule.local_grads(node.data, *args)):
+                    child.grad += local * upstream
             if _anomaly:
                 _check_grads(node)
 
@@ -243,10 +255,7 @@ _POW, _NEG, _SUM = OPS["pow"], OPS["neg"], OPS["sum"]
 
 def _operand_data(children: tuple[Value, ...], param: float | None) -> tuple:
     """The numbers an op's rules take: each operand's data, then the parameter."""
-    if len(children) == 2:  # most nodes; unrolled because this runs for every node
-        args = (children[0].data, children[1].data)
-    else:
-        args = tuple([c.data for c in children])
+    args = tuple([c.data for c in children])
     return args if param is None else (*args, param)
 
 

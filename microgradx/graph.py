@@ -25,36 +25,28 @@ def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -
     operands: the order in which backward visits nodes. With ``leaves=False``
     only nodes made by an operation are listed (all that backward needs).
 
-    Kahn's algorithm, started from the root: a node is emitted once every node
-    that uses it as an operand has been emitted.
+    Depth-first search without recursion: ``stack`` holds the path from the root
+    to the current node and ``pending`` the operands each of them has still to
+    visit. A node is finished once all its operands are; listing nodes as they
+    finish gives operands before results.
     """
+    order: list[Value] = []
     if not (leaves or root.children):
-        return []
-    # Pass 1: how many times is each node used as an operand?
-    uses = {root: 0}
+        return order
+    visited = {root}
     stack = [root]
+    pending = [iter(root.children)]
     while stack:
-        node = stack.pop()
-        for child in node.children:
-            if not (leaves or child.children):
-                continue
-            if child in uses:
-                uses[child] += 1
-            else:
-                uses[child] = 1
+        for child in pending[-1]:
+            if (leaves or child.children) and child not in visited:
+                visited.add(child)
                 stack.append(child)
-    # Pass 2: emit a node when its last user has been emitted.
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for child in node.children:
-            if child in uses:
-                uses[child] -= 1
-                if uses[child] == 0:
-                    ready.append(child)
-    if not reverse:
+                pending.append(iter(child.children))
+                break
+        else:  # every operand of stack[-1] is finished, so it is too
+            order.append(stack.pop())
+            pending.pop()
+    if reverse:
         order.reverse()
     return order
 
