@@ -1,0 +1,103 @@
+"""Neural networks on scalar Values: modules, initialisers, losses, optimizers, data, training.
+
+>>> from microgradx.nn import MLP, fit, make_moons
+>>> X, y = make_moons(100, noise=0.1, seed=0)
+>>> model = MLP(2, [16, 16, 1], seed=0)
+>>> history = fit(model, X, y, loss="hinge", l2=1e-4, epochs=5, progress=False)
+>>> len(history)
+5
+"""
+
+from . import init
+from .data import (
+    DATASETS,
+    batches,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+)
+from .losses import (
+    LOSSES,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    l2,
+    log_softmax,
+    mean,
+    mse,
+    softmax,
+)
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .optim import (
+    OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adam,
+    AdamW,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    Optimizer,
+    RMSProp,
+    StepLR,
+)
+from .train import (
+    ENGINES,
+    EarlyStopping,
+    History,
+    Task,
+    accuracy,
+    fit,
+    make_task,
+    predict,
+    scalar_loss_and_grads,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "DATASETS",
+    "ENGINES",
+    "LOSSES",
+    "MLP",
+    "OPTIMIZERS",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "EarlyStopping",
+    "ExponentialLR",
+    "History",
+    "LRScheduler",
+    "Layer",
+    "LinearLR",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "RMSProp",
+    "StepLR",
+    "Task",
+    "accuracy",
+    "batches",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "fit",
+    "hinge",
+    "init",
+    "l2",
+    "log_softmax",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_task",
+    "make_xor",
+    "mean",
+    "mse",
+    "predict",
+    "scalar_loss_and_grads",
+    "softmax",
+]

@@ -1,0 +1,576 @@
+"""Neurons, layers and multi-layer perceptrons built from scalar Values.
+
+A neuron with weights ``w``, bias ``b`` and activation ``f`` computes
+
+    z = Σᵢ wᵢ·xᵢ + b        (the pre-activation: one ``Σ`` node over the products)
+    a = f(z)                 (relu, tanh, sigmoid, leaky_relu or linear)
+
+A layer is ``nout`` neurons reading the same inputs; an MLP feeds each layer's outputs
+to the next. Every weight and bias is a leaf ``Value`` with ``is_param = True``; every
+Value a neuron makes is tagged with the scope ``layer{l}/neuron{j}``, so drawings can
+group or collapse neurons.
+
+Models save to JSON (never pickle): ``model.save("model.json")`` and
+``MLP.load("model.json")``. A malformed or mismatched file raises ``ValueError`` and
+leaves any existing model untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value, scope
+from ..engine import sum as value_sum
+from ..ops import OPS
+from .init import Initializer, Seed, get_initializer, make_rng
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+
+FORMAT = "microgradx.model"
+FORMAT_VERSION = 1
+LEAKY_SLOPE = 0.01
+
+#: Activation name -> the Value method applying it (``None``: linear, no activation).
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": lambda z: z.leaky_relu(LEAKY_SLOPE),
+    "linear": None,
+}
+
+
+def _check_activation(activation: str | None, what: str = "activation") -> str:
+    if activation is None:
+        return "linear"
+    if activation not in ACTIVATIONS:
+        names = ", ".join(ACTIVATIONS)
+        raise ValueError(f"unknown {what} {activation!r}; choose one of: {names}")
+    return activation
+
+
+def _np_activation(activation: str, z: np.ndarray) -> np.ndarray:
+    """The activation on a numpy array, using the op table's numpy forms."""
+    if activation == "linear":
+        return z
+    if activation == "leaky_relu":
+        return OPS["leaky_relu"].np_f(z, LEAKY_SLOPE)
+    return OPS[activation].np_f(z)
+
+
+def _check_size(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _init_name(init: str | Initializer) -> str | None:
+    return init if isinstance(init, str) else None
+
+
+def _param(x: float, label: str) -> Value:
+    v = Value(float(x), label)
+    v.is_param = True
+    return v
+
+
+class Module:
+    """Base class: parameters, gradients, train/eval mode, saving and loading.
+
+    Subclasses implement ``named_parameters``, ``config`` (the constructor arguments,
+    for saving), ``__call__`` and ``forward_batch``.
+    """
+
+    training: bool = True
+    nin: int
+    nout: int
+
+    # --- parameters -------------------------------------------------------------------
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with a dotted name such as ``"layer0.neuron3.w1"``."""
+        raise NotImplementedError
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value (weights and biases), in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (``backward`` accumulates into them)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def children(self) -> list[Module]:
+        """The modules directly inside this one."""
+        return []
+
+    # --- modes --------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active) for this module and those inside; returns self."""
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (no dropout); returns self."""
+        return self.train(False)
+
+    # --- evaluation ---------------------------------------------------------------------
+
+    def __call__(self, x: Sequence[float | Value]):
+        raise NotImplementedError
+
+    def forward_batch(self, X: np.ndarray) -> np.ndarray:
+        """Outputs for every row of ``X`` (shape ``(n, nin)``) as an ``(n, nout)`` array.
+
+        Plain numpy, no graph and no dropout: for predictions and plots, where
+        building thousands of Values would only cost time.
+        """
+        raise NotImplementedError
+
+    def _check_batch(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1 and self.nin == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.nin:
+            raise ValueError(f"expected inputs of shape (n, {self.nin}), got {X.shape}")
+        return X
+
+    def _check_input(self, x: object) -> list:
+        if isinstance(x, np.ndarray):
+            if x.ndim != 1:
+                raise ValueError(f"expected one input row of {self.nin} numbers, got {x.shape}")
+            x = x.tolist()
+        elif isinstance(x, (Value, Real)):
+            x = [x]
+        else:
+            x = list(x)  # type: ignore[call-overload]
+        if len(x) != self.nin:
+            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(x)}")
+        return x
+
+    # --- saving and loading -----------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this architecture."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Module:
+        """A new module built from :meth:`config` output (weights initialised afresh)."""
+        return cls(**config)
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name, e.g. ``{"layer0.neuron0.w0": 0.31, ...}``."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Set parameters from ``state`` (as made by :meth:`state_dict`).
+
+        Everything is checked first (same names, finite real numbers); on any problem
+        a ``ValueError`` says what, and no parameter has changed.
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state must be a mapping of name -> number, got {type(state)}")
+        named = self.named_parameters()
+        expected = [name for name, _ in named]
+        missing = [n for n in expected if n not in state]
+        unexpected = [n for n in state if n not in set(expected)]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} (e.g. {missing[:3]})")
+            if unexpected:
+                parts.append(f"unexpected {len(unexpected)} (e.g. {unexpected[:3]})")
+            raise ValueError(
+                f"state does not match this {type(self).__name__} "
+                f"({len(expected)} parameters): " + "; ".join(parts)
+            )
+        values = []
+        for name in expected:
+            x = state[name]
+            if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
+                raise ValueError(f"parameter {name!r} must be a finite number, got {x!r}")
+            values.append(float(x))
+        for (_, p), x in zip(named, values):
+            p.data = x
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document :meth:`save` writes: format, class, config and state."""
+        state = self.state_dict()
+        bad = [n for n, x in state.items() if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"cannot save non-finite parameters, e.g. {bad[:3]}")
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "config": self.config(),
+            "state": state,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the architecture and weights to ``path`` as JSON; returns the path."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Module:
+        """A new model with the architecture and weights saved in ``path``.
+
+        ``MLP.load`` insists on an MLP file; ``Module.load`` accepts any saved module.
+        """
+        doc = _read_json(path)
+        return cls.from_json(doc, source=str(path))
+
+    @classmethod
+    def from_json(cls, doc: object, source: str = "document") -> Module:
+        """Build a model from the document :meth:`to_json` makes (checked throughout)."""
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError(f"{source}: not a microgradx model file (format {FORMAT!r})")
+        if doc.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{source}: unsupported version {doc.get('version')!r}")
+        name = doc.get("class")
+        klass = MODEL_CLASSES.get(name) if isinstance(name, str) else None
+        if klass is None:
+            raise ValueError(f"{source}: unknown model class {name!r}")
+        if not issubclass(klass, cls):
+            raise ValueError(f"{source}: holds a {name}, not a {cls.__name__}")
+        config = doc.get("config")
+        if not isinstance(config, dict):
+            raise ValueError(f"{source}: 'config' must be an object, got {config!r:.60}")
+        try:
+            model = klass.from_config(config)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: invalid {name} config: {exc}") from None
+        try:
+            model.load_state_dict(doc.get("state"))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        return model
+
+    def load_weights(self, path: str | Path) -> None:
+        """Load weights saved by :meth:`save` into this model (same architecture).
+
+        Raises ``ValueError`` (and changes nothing) if the file is malformed or was
+        saved from a different architecture.
+        """
+        doc = _read_json(path)
+        other = type(self).from_json(doc, source=str(path))
+        if other.config() != self.config():
+            diff = {
+                k: (v, self.config().get(k))
+                for k, v in other.config().items()
+                if self.config().get(k) != v and k not in ("init", "seed")
+            }
+            if diff:
+                raise ValueError(f"{path}: saved architecture differs: {diff}")
+        self.load_state_dict(other.state_dict())
+
+
+def _read_json(path: str | Path) -> object:
+    try:
+        text = Path(path).read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text (JSON) file") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from None
+
+
+class Neuron(Module):
+    """One neuron: ``a = f(Σᵢ wᵢ·xᵢ + b)``.
+
+    Args:
+        nin: number of inputs (and of weights).
+        activation: ``relu``, ``tanh``, ``sigmoid``, ``leaky_relu`` (slope 0.01) or
+            ``linear`` (``None`` means linear).
+        init: weight initialiser name or function (see :mod:`microgradx.nn.init`);
+            the bias starts at 0.
+        weights, bias: explicit starting values instead (``weights`` overrides ``init``).
+        seed: int, ``None`` or numpy Generator for the initialiser.
+        name: the scope its Values are tagged with.
+
+    Calling a neuron on ``nin`` numbers or Values returns one Value.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "relu",
+        init: str | Initializer = "he",
+        *,
+        weights: Sequence[float] | None = None,
+        bias: float = 0.0,
+        seed: Seed = None,
+        name: str = "neuron",
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        self.nout = 1
+        self.activation = _check_activation(activation)
+        self.init = init
+        self.name = name
+        if weights is None:
+            weights = get_initializer(init)(self.nin, 1, make_rng(seed))[0]
+        weights = [float(w) for w in weights]
+        if len(weights) != self.nin:
+            raise ValueError(f"Neuron({nin}) needs {nin} weights, got {len(weights)}")
+        self._act = ACTIVATIONS[self.activation]
+        with scope(name):
+            self.w = [_param(w, f"w{i}") for i, w in enumerate(weights)]
+            self.b = _param(bias, "b")
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"w{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def _forward(self, x: Sequence[float | Value]) -> Value:
+        with scope(self.name):
+            # One Σ node over the products wᵢ·xᵢ (weight first) and the bias last.
+            z = value_sum([w * xi for w, xi in zip(self.w, x)] + [self.b])
+            act = self._act
+            return z if act is None else act(z)
+
+    def __call__(self, x: Sequence[float | Value]) -> Value:
+        return self._forward(self._check_input(x))
+
+    def forward_batch(self, X: np.ndarray) -> np.ndarray:
+        X = self._check_batch(X)
+        w = np.array([p.data for p in self.w])
+        return _np_activation(self.activation, X @ w + self.b.data)[:, None]
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "activation": self.activation,
+            "init": _init_name(self.init),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Neuron:
+        config = dict(config)
+        config["init"] = config.get("init") or "zeros"
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin} inputs, {self.activation})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs: ``a = f(W·x + b)``.
+
+    Calling a layer returns a list of ``nout`` Values (a list even when ``nout == 1``).
+    Weights are drawn as one ``(nout, nin)`` matrix by ``init`` (so Xavier sees both
+    fan-in and fan-out); biases start at 0.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "relu",
+        init: str | Initializer = "he",
+        *,
+        seed: Seed = None,
+        name: str = "layer",
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = _check_activation(activation)
+        self.init = init
+        self.name = name
+        W = get_initializer(init)(self.nin, self.nout, make_rng(seed))
+        W = np.asarray(W, dtype=float)
+        if W.shape != (self.nout, self.nin):
+            raise ValueError(f"init returned shape {W.shape}, expected {(self.nout, self.nin)}")
+        with scope(name):
+            self.neurons = [
+                Neuron(nin, self.activation, weights=W[j], name=f"neuron{j}")
+                for j in range(self.nout)
+            ]
+
+    def children(self) -> list[Module]:
+        return list(self.neurons)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"{n.name}.{pname}", p) for n in self.neurons for pname, p in n.named_parameters()
+        ]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def _forward(self, x: Sequence[float | Value]) -> list[Value]:
+        with scope(self.name):
+            return [n._forward(x) for n in self.neurons]
+
+    def __call__(self, x: Sequence[float | Value]) -> list[Value]:
+        return self._forward(self._check_input(x))
+
+    @property
+    def weight(self) -> np.ndarray:
+        """The weights as an ``(nout, nin)`` array (a copy)."""
+        return np.array([[w.data for w in n.w] for n in self.neurons])
+
+    @property
+    def bias(self) -> np.ndarray:
+        """The biases as an ``(nout,)`` array (a copy)."""
+        return np.array([n.b.data for n in self.neurons])
+
+    def forward_batch(self, X: np.ndarray) -> np.ndarray:
+        X = self._check_batch(X)
+        return _np_activation(self.activation, X @ self.weight.T + self.bias)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+            "init": _init_name(self.init),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Layer:
+        config = dict(config)
+        config["init"] = config.get("init") or "zeros"
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        n = self.nin * self.nout + self.nout
+        return f"Layer({self.nin} → {self.nout}, {self.activation}, {n} parameters)"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of neurons, each feeding the next.
+
+    ``MLP(2, [16, 16, 1])`` has two hidden layers of 16 neurons (``activation``) and
+    one output (``output_activation``; ``None`` is linear, e.g. a score for hinge
+    loss or a logit). Calling it on ``nin`` numbers returns a list of Values.
+
+    Args:
+        nin: number of inputs.
+        nouts: size of each layer, the last being the output size.
+        activation: hidden-layer activation.
+        output_activation: output-layer activation (``None``: linear).
+        init: weight initialiser (``"he"`` suits relu; ``"xavier"`` suits tanh/sigmoid).
+        dropout: probability of zeroing each hidden output in training mode; kept
+            outputs are scaled by 1/(1 − p) so evaluation needs no change.
+        seed: makes initial weights and dropout masks reproducible.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | None = "relu",
+        output_activation: str | None = None,
+        init: str | Initializer = "he",
+        dropout: float = 0.0,
+        seed: Seed = None,
+    ) -> None:
+        self.nin = _check_size("nin", nin)
+        if isinstance(nouts, (int, np.integer)):
+            nouts = [int(nouts)]
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size, e.g. [16, 1]")
+        self.nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        self.nout = self.nouts[-1]
+        self.activation = _check_activation(activation)
+        self.output_activation = _check_activation(output_activation, "output_activation")
+        if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self.init = init
+        self.seed = seed if isinstance(seed, int) else None
+        self._rng = make_rng(seed)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                self.output_activation if i == last else self.activation,
+                init,
+                seed=self._rng,
+                name=f"layer{i}",
+            )
+            for i in range(len(self.nouts))
+        ]
+
+    def children(self) -> list[Module]:
+        return list(self.layers)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"{layer.name}.{pname}", p)
+            for layer in self.layers
+            for pname, p in layer.named_parameters()
+        ]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __call__(self, x: Sequence[float | Value]) -> list[Value]:
+        x = self._check_input(x)
+        p = self.dropout if self.training else 0.0
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer._forward(x)
+            if p and i < last:
+                keep = self._rng.random(len(x)) >= p
+                scale = 1.0 / (1.0 - p)
+                x = [h * (scale if k else 0.0) for h, k in zip(x, keep)]
+        return x
+
+    def forward_batch(self, X: np.ndarray) -> np.ndarray:
+        A = self._check_batch(X)
+        for layer in self.layers:
+            A = _np_activation(layer.activation, A @ layer.weight.T + layer.bias)
+        return A
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": None
+            if self.output_activation == "linear"
+            else self.output_activation,
+            "init": _init_name(self.init),
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MLP:
+        config = dict(config)
+        config["init"] = config.get("init") or "zeros"
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        head = f"MLP({self.nin} → {' → '.join(map(str, self.nouts))}"
+        head += f", {len(self.parameters())} parameters"
+        if self.dropout:
+            head += f", dropout {self.dropout:g}"
+        lines = [head]
+        lines += [f"  ({layer.name}): {layer!r}" for layer in self.layers]
+        return "\n".join(lines) + "\n)"
+
+
+MODEL_CLASSES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}

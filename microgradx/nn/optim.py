@@ -1,0 +1,357 @@
+"""Optimizers: turning gradients into parameter updates, and learning-rate schedules.
+
+Every optimizer reads ``p.grad`` (filled by ``backward``) and changes ``p.data``. The
+updates are plain arithmetic on numbers under :func:`microgradx.no_grad`, so they
+never become part of a graph. Typical loop::
+
+    opt = SGD(model.parameters(), lr=0.1)
+    for epoch in range(100):
+        opt.zero_grad()
+        loss = ...            # forward
+        loss.backward()       # gradients
+        opt.step()            # update
+
+With gradient g = ∂L/∂p (plus λ·p when ``weight_decay = λ``), learning rate η, step t:
+
+=========  ==================================================================
+SGD        p ← p − η·g
+momentum   b ← μ·b + g;  p ← p − η·b   (Nesterov: p ← p − η·(g + μ·b))
+AdaGrad    G ← G + g²;  p ← p − η·g / (√G + ε)
+RMSProp    v ← α·v + (1 − α)·g²;  p ← p − η·g / (√v + ε)
+Adam       m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
+           m̂ = m/(1 − β₁ᵗ);  v̂ = v/(1 − β₂ᵗ);  p ← p − η·m̂ / (√v̂ + ε)
+AdamW      Adam, with decoupled weight decay p ← p − η·λ·p (not added to g)
+=========  ==================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from numbers import Real
+
+from ..engine import Value, no_grad
+from .module import Module
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "ExponentialLR",
+    "LRScheduler",
+    "LinearLR",
+    "Optimizer",
+    "RMSProp",
+    "StepLR",
+]
+
+
+def _real(name: str, x: object, low: float = 0.0, *, low_open: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    if x < low or (low_open and x == low):
+        sign = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {sign} {low:g}, got {x!r}")
+    return float(x)
+
+
+def _unit(name: str, x: object) -> float:
+    """A number in [0, 1)."""
+    x = _real(name, x)
+    if not x < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {x!r}")
+    return x
+
+
+class Optimizer:
+    """Base class: holds the parameters and the learning rate ``lr`` (schedules change it)."""
+
+    def __init__(self, params: Iterable[Value] | Module, lr: float) -> None:
+        ps = params.parameters() if isinstance(params, Module) else list(params)
+        for i, p in enumerate(ps):
+            if not isinstance(p, Value):
+                raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
+        if not ps:
+            raise ValueError("optimizer got an empty parameter list")
+        self.params = ps
+        self.lr = _real("lr", lr)
+        self.t = 0  # steps taken
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 before the next backward pass."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its gradient (one step)."""
+        self.t += 1
+        with no_grad():
+            self._update()
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    def _hyper(self) -> str:
+        return f"lr={self.lr:g}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, {self._hyper()})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum and weight decay.
+
+    p ← p − η·g with g = ∂L/∂p + λ·p. With momentum μ the step follows a velocity
+    b ← μ·b + g (b = g on the first step); Nesterov looks ahead: p ← p − η·(g + μ·b).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _unit("momentum", momentum)
+        self.weight_decay = _real("weight_decay", weight_decay)
+        if nesterov and not self.momentum:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+        self.velocity = [0.0] * len(self.params)
+
+    def _update(self) -> None:
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            if mu:
+                b = mu * self.velocity[i] + g  # b = g on the first step (b starts at 0)
+                self.velocity[i] = b
+                g = g + mu * b if self.nesterov else b
+            p.data -= lr * g
+
+    def _hyper(self) -> str:
+        text = f"lr={self.lr:g}"
+        if self.momentum:
+            text += f", momentum={self.momentum:g}" + (", nesterov" if self.nesterov else "")
+        if self.weight_decay:
+            text += f", weight_decay={self.weight_decay:g}"
+        return text
+
+
+class AdaGrad(Optimizer):
+    """Per-parameter rates shrinking with the history: G ← G + g²; p ← p − η·g/(√G + ε)."""
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 0.01,
+        eps: float = 1e-10,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.eps = _real("eps", eps)
+        self.weight_decay = _real("weight_decay", weight_decay)
+        self.sum_sq = [0.0] * len(self.params)
+
+    def _update(self) -> None:
+        lr, eps, wd, G = self.lr, self.eps, self.weight_decay, self.sum_sq
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            G[i] += g * g
+            p.data -= lr * g / (math.sqrt(G[i]) + eps)
+
+
+class RMSProp(Optimizer):
+    """A moving average of g² sets each rate: v ← α·v + (1 − α)·g²; p ← p − η·g/(√v + ε)."""
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _unit("alpha", alpha)
+        self.eps = _real("eps", eps)
+        self.weight_decay = _real("weight_decay", weight_decay)
+        self.mean_sq = [0.0] * len(self.params)
+
+    def _update(self) -> None:
+        lr, a, eps, wd, v = self.lr, self.alpha, self.eps, self.weight_decay, self.mean_sq
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            v[i] = a * v[i] + (1.0 - a) * g * g
+            p.data -= lr * g / (math.sqrt(v[i]) + eps)
+
+    def _hyper(self) -> str:
+        return f"lr={self.lr:g}, alpha={self.alpha:g}"
+
+
+class Adam(Optimizer):
+    """Adaptive moments: momentum on g and on g², bias-corrected for the early steps.
+
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
+    p ← p − η·m̂/(√v̂ + ε). ``weight_decay`` λ adds λ·p to g (L2); see :class:`AdamW`.
+    """
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        try:
+            b1, b2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_unit("beta1", b1), _unit("beta2", b2))
+        self.eps = _real("eps", eps)
+        self.weight_decay = _real("weight_decay", weight_decay)
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def _update(self) -> None:
+        lr, eps, wd = self.lr, self.eps, self.weight_decay
+        b1, b2 = self.betas
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                if self.decoupled:
+                    p.data -= lr * wd * p.data
+                else:
+                    g = g + wd * p.data
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+
+    def _hyper(self) -> str:
+        text = f"lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g})"
+        if self.weight_decay:
+            text += f", weight_decay={self.weight_decay:g}"
+        return text
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p ← p − η·λ·p, then the Adam step on ∂L/∂p alone."""
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Module,
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+#: Optimizer names accepted by ``fit`` and the command line.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+# --- learning-rate schedules ----------------------------------------------------------------
+
+
+class LRScheduler:
+    """Changes ``optimizer.lr`` each time :meth:`step` is called (usually once per epoch).
+
+    ``lr_at(t)`` gives the rate after ``t`` calls; the optimizer's rate when the
+    schedule is made is the base rate η₀.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.t = 0
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, t: int) -> float:
+        raise NotImplementedError
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate."""
+        return self.optimizer.lr
+
+    def step(self) -> float:
+        """Advance one step; returns the new learning rate."""
+        self.t += 1
+        self.optimizer.lr = self.lr_at(self.t)
+        return self.optimizer.lr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr:g} after {self.t} steps)"
+
+
+class StepLR(LRScheduler):
+    """η = η₀·γ^⌊t / step_size⌋: multiply the rate by γ every ``step_size`` steps."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"step_size must be a positive int, got {step_size!r}")
+        self.step_size = step_size
+        self.gamma = _real("gamma", gamma, low_open=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return self.base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """η = η₀·γᵗ: multiply the rate by γ every step."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = _real("gamma", gamma, low_open=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return self.base_lr * self.gamma**t
+
+
+class LinearLR(LRScheduler):
+    """The factor goes linearly from ``start_factor`` to ``end_factor`` over ``total_iters``.
+
+    η = η₀·(s + (e − s)·min(t, T)/T); constant at η₀·e after T steps (a warm-up when
+    s < e, a linear decay when s > e).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3.0,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+    ) -> None:
+        self.start_factor = _real("start_factor", start_factor)
+        self.end_factor = _real("end_factor", end_factor)
+        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
+            raise ValueError(f"total_iters must be a positive int, got {total_iters!r}")
+        self.total_iters = total_iters
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        s, e, T = self.start_factor, self.end_factor, self.total_iters
+        return self.base_lr * (s + (e - s) * min(t, T) / T)
