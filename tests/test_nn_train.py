@@ -1,0 +1,228 @@
+"""fit: learning, batching, validation, early stopping, callbacks, progress, errors."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from microgradx import no_grad
+from microgradx.nn import (
+    MLP,
+    SGD,
+    EarlyStopping,
+    History,
+    StepLR,
+    accuracy,
+    fit,
+    hinge,
+    make_blobs,
+    make_moons,
+    make_xor,
+    predict,
+)
+
+
+def test_moons_reach_full_training_accuracy_within_100_epochs():
+    """MLP(2, [16, 16, 1]), hinge + L2, SGD on 100 noisy moons: every point right."""
+    X, y = make_moons(100, noise=0.1, seed=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    assert accuracy(model, X, y) < 0.9
+    history = fit(
+        model, X, y, loss="hinge", optimizer="sgd", lr=0.3, batch_size=10, l2=1e-4,
+        epochs=100, progress=False,
+        callbacks=[lambda h: accuracy(model, X, y) == 1.0],  # stop once all are right
+    )  # fmt: skip
+    assert len(history) < 100
+    assert accuracy(model, X, y) == 1.0
+    assert history.loss[-1] < history.loss[0] / 4
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "lr"),
+    [("sgd", 0.1), ("adagrad", 0.1), ("rmsprop", 0.01), ("adam", 0.05), ("adamw", 0.05)],
+)
+def test_every_optimizer_lowers_the_loss_on_xor(optimizer, lr):
+    X, y = make_xor()
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    history = fit(model, X, y, loss="mse", optimizer=optimizer, lr=lr, epochs=30, progress=False)
+    assert history.loss[-1] < 0.5 * history.loss[0]
+
+
+def test_cross_entropy_on_three_blobs():
+    X, y = make_blobs(60, centers=np.array([[-3.0, 0.0], [3.0, 0.0], [0.0, 4.0]]), seed=0)
+    model = MLP(2, [8, 3], seed=0)
+    history = fit(model, X, y, optimizer="adam", lr=0.05, epochs=15, progress=False)
+    assert history.info["loss"] == "cross_entropy"  # the default for several outputs
+    assert history.accuracy[-1] > 0.9
+    assert accuracy(model, X, y) > 0.9
+    assert set(predict(model, X).tolist()) == {0, 1, 2}
+
+
+def steps_taken(batch_size, n=10, epochs=2) -> int:
+    X, y = make_moons(n, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model.parameters(), lr=0.01)
+    fit(model, X, y, optimizer=opt, epochs=epochs, batch_size=batch_size, progress=False)
+    return opt.t
+
+
+def test_batch_size_sets_the_number_of_steps():
+    assert steps_taken(None) == 2  # full batch: one step per epoch
+    assert steps_taken(4) == 2 * 3  # 4 + 4 + 2
+    assert steps_taken(1) == 2 * 10  # stochastic
+
+
+def test_full_batch_step_uses_the_mean_gradient():
+    """One full-batch SGD step with lr=1 moves each weight by −(1/m)·Σₖ ∂Lₖ/∂w."""
+    X, y = make_moons(6, noise=0.2, seed=1)
+    model = MLP(2, [3, 1], activation="tanh", seed=2)
+
+    # the mean gradient by central differences of the mean hinge loss
+    def mean_loss() -> float:
+        with no_grad():
+            return float(np.mean([hinge(model(x), 2 * t - 1).data for x, t in zip(X, y)]))
+
+    ps = model.parameters()
+    expected = []
+    for p in ps:
+        base = p.data
+        p.data = base + 1e-6
+        up = mean_loss()
+        p.data = base - 1e-6
+        down = mean_loss()
+        p.data = base
+        expected.append(base - (up - down) / 2e-6)
+    fit(model, X, y, loss="hinge", lr=1.0, epochs=1, progress=False)
+    assert [p.data for p in ps] == pytest.approx(expected, rel=1e-6, abs=1e-8)
+
+
+def test_same_seed_same_history():
+    X, y = make_moons(30, seed=0)
+    runs = [
+        fit(MLP(2, [4, 1], seed=1), X, y, batch_size=8, epochs=3, progress=False, seed=5).loss
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+
+
+def test_validation_metrics_and_history_round_trip(tmp_path):
+    X, y = make_moons(40, seed=0)
+    Xv, yv = make_moons(20, seed=1)
+    h = fit(MLP(2, [4, 1], seed=0), X, y, validation=(Xv, yv), epochs=3, progress=False)
+    assert len(h) == 3 and h.has_validation
+    assert all(0 <= a <= 1 for a in h.val_accuracy)
+    assert all(v > 0 for v in h.val_loss)
+    assert h.epochs == [1, 2, 3] and all(s >= 0 for s in h.seconds)
+    again = History.load(h.save(tmp_path / "history.json"))
+    assert again.records == h.records
+    assert "3 epochs" in repr(h) and "val_loss" in h.summary()
+    with pytest.raises(KeyError, match="no 'f1'"):
+        h["f1"]
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    X, y = make_moons(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    # a learning rate this large makes the loss jump about, so it stops improving
+    h = fit(model, X, y, lr=50.0, epochs=200, early_stopping=3, progress=False)
+    assert h.stopped_early is not None and len(h) < 200
+    best = int(np.argmin(h.loss)) + 1
+    assert h.stopped_early == best + 3
+    assert h.info["restored_epoch"] == best
+    with pytest.raises(ValueError, match="needs validation data"):
+        fit(model, X, y, early_stopping=EarlyStopping(2, monitor="val_loss"), progress=False)
+
+
+def test_schedules_in_callbacks_step_each_epoch():
+    X, y = make_moons(10, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    h = fit(model, X, y, optimizer=opt, epochs=4, callbacks=[StepLR(opt, 2, 0.5)], progress=False)
+    assert h["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05])
+
+
+def test_progress_lines_without_tqdm(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails: plain lines
+    X, y = make_moons(10, seed=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("epoch 1/3  loss ") and "accuracy" in lines[0]
+
+
+def test_progress_bar_with_tqdm(capsys):
+    X, y = make_moons(10, seed=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, epochs=2, progress=True)
+    captured = capsys.readouterr()
+    assert "2/2" in captured.err and captured.out == ""
+
+
+def test_no_progress_prints_nothing(capsys):
+    X, y = make_moons(10, seed=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, epochs=2, progress=False)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"engine": "tape"}, "unknown engine 'tape'; accepted: 'scalar'"),
+        ({"X": np.zeros((10, 3))}, r"shape \(10, 3\), but the model takes 2 inputs"),
+        ({"y": np.zeros(9)}, r"10 rows but the labels have shape \(9,\)"),
+        ({"X": np.full((10, 2), np.nan)}, r"contains nan \(row 0, column 0\)"),
+        ({"y": np.arange(10)}, "hinge needs labels 0/1 or -1/\\+1"),
+        ({"y": np.full(10, 0.5)}, "integer class labels"),
+        ({"loss": "cross_entropy"}, "2 or more outputs"),
+        ({"loss": "focal"}, "unknown loss 'focal'"),
+        ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+        ({"epochs": 0}, "epochs must be a positive int"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"l2": -1.0}, "l2 must be"),
+        ({"validation": (np.zeros((3, 2)),)}, "validation must be a pair"),
+    ],
+)
+def test_bad_input_is_a_value_error_naming_it(kwargs, match):
+    X, y = make_moons(10, seed=0)
+    args = {"X": X, "y": y, "progress": False, "epochs": 1}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        fit(MLP(2, [3, 1], seed=0), **args)
+
+
+def test_labels_that_do_not_fit_cross_entropy():
+    X, y = make_blobs(10, centers=3, seed=0)
+    with pytest.raises(ValueError, match=r"classes 0\.\.1"):
+        fit(MLP(2, [3, 2], seed=0), X, y, epochs=1, progress=False)
+
+
+def test_minus_one_plus_one_labels_and_bce_variants():
+    X, y = make_moons(20, seed=0)
+    h = fit(MLP(2, [4, 1], seed=0), X, 2 * y - 1, loss="hinge", epochs=2, progress=False)
+    assert h.accuracy[0] is not None
+    sig = MLP(2, [4, 1], output_activation="sigmoid", seed=0)
+    h = fit(sig, X, y, epochs=2, progress=False)
+    assert h.info["loss"] == "binary_cross_entropy"
+    h = fit(MLP(2, [4, 1], seed=0), X, y, loss="bce_with_logits", epochs=2, progress=False)
+    assert h.loss[-1] < h.loss[0]
+
+
+def test_predict_thresholds_and_raw_outputs():
+    model = MLP(1, [1], output_activation="sigmoid", seed=0)
+    neuron = model.layers[0].neurons[0]
+    neuron.w[0].data, neuron.b.data = 1.0, 0.0
+    X = np.array([[-2.0], [0.5], [3.0]])
+    assert predict(model, X).tolist() == [0, 1, 1]  # σ(x) > 0.5
+    assert predict(model, X, threshold=0.9).tolist() == [0, 0, 1]
+    np.testing.assert_allclose(predict(model, X, raw=True)[:, 0], 1 / (1 + np.exp(-X[:, 0])))
+    assert accuracy(model, X, np.array([-1, 1, 1])) == 1.0
+
+
+def test_regression_with_mse_has_no_accuracy():
+    X = np.linspace(-1, 1, 12)[:, None]
+    y = 0.5 * X[:, 0] + 0.1
+    h = fit(MLP(1, [1], seed=0), X, y, loss="mse", lr=0.5, epochs=20, progress=False)
+    assert h.accuracy[-1] is None
+    assert h.loss[-1] < 1e-3
