@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 
@@ -38,8 +39,109 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- train and demo: neural networks ----------------------------------------------------
 
+
+def _hidden_sizes(text: str) -> list[int]:
+    """``"16,16"`` -> ``[16, 16]``."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CLIError(f"--hidden must be sizes like 16,16, got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise CLIError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _output_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create output directory {path!r}: {exc.strerror}") from None
+    return out
+
+
+def _add_train(subparsers) -> None:
+    from .nn import DATASETS, OPTIMIZERS
+
+    p = subparsers.add_parser(
+        "train",
+        help="train an MLP on a toy dataset; write the model, history and plots",
+        description="Train an MLP on a toy 2-D dataset and write model.json, history.json, "
+        "loss.png and boundary.png (plots need matplotlib).",
+    )
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    p.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
+    p.add_argument("--noise", type=float, default=None, help="noise (default: the dataset's)")
+    p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
+    p.add_argument("--activation", default="relu", help="relu, tanh, sigmoid, leaky_relu")
+    p.add_argument("--loss", default=None, help="default: hinge (2 classes), cross_entropy")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
+    p.add_argument("--batch-size", type=int, default=10, help="0 for full batch (default 10)")
+    p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engine", default="scalar", help="how gradients are computed (scalar)")
+    p.add_argument("-o", "--output", default=None, help="output directory (runs/DATASET)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    p.set_defaults(func=_run_train)
+
+
+def _train(args, out: Path) -> tuple[list[Path], float]:
+    """Train as ``args`` says; returns the files written and the final accuracy."""
+    from . import nn
+
+    make = nn.DATASETS[args.dataset]
+    kwargs = {"n_samples": args.samples, "seed": args.seed}
+    if args.noise is not None:
+        if args.dataset == "blobs":
+            kwargs["std"] = args.noise
+        else:
+            kwargs["noise"] = args.noise
+    X, y = make(**kwargs)
+    n_classes = int(y.max()) + 1
+    loss = args.loss or ("hinge" if n_classes == 2 else "cross_entropy")
+    nout = n_classes if loss == "cross_entropy" or n_classes > 2 else 1
+    model = nn.MLP(2, [*_hidden_sizes(args.hidden), nout], activation=args.activation,
+                   seed=args.seed)  # fmt: skip
+    print(f"{args.dataset}: {len(X)} points, {n_classes} classes; loss {loss}")
+    print(model)
+    history = nn.fit(
+        model, X, y, loss=loss, optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
+        batch_size=args.batch_size or None, l2=args.l2, seed=args.seed, engine=args.engine,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    acc = nn.accuracy(model, X, y)
+    files = [model.save(out / "model.json"), history.save(out / "history.json")]
+    try:
+        from . import plot
+
+        files.append(_saved(plot.loss_curve(history), out / "loss.png"))
+        files.append(_saved(plot.decision_boundary(model, X, y), out / "boundary.png"))
+    except ImportError as exc:
+        print(f"no plots: {exc}")
+    return files, acc
+
+
+def _saved(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    return path
+
+
+def _run_train(args) -> int:
+    out = _output_dir(args.output or f"runs/{args.dataset}")
+    try:
+        files, acc = _train(args, out)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"final training accuracy: {acc:.1%}")
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
 # Sub-commands, in the order help lists them; each adds its parser and sets func=_run_<name>.
 _COMMANDS: list = []
+_COMMANDS += [_add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,57 @@
+"""`microgradx train` and `microgradx demo` end to end, in temporary directories."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from microgradx.cli import main
+from microgradx.nn import MLP, History, accuracy, make_moons
+
+
+def test_train_writes_model_history_and_plots(tmp_path, capsys):
+    out = tmp_path / "runs" / "moons"
+    argv = ["train", "--dataset", "moons", "--hidden", "8", "--epochs", "15",
+            "--optimizer", "sgd", "--lr", "0.3", "--batch-size", "10", "--seed", "0",
+            "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "final training accuracy:" in captured.out
+    assert "15/15" in captured.err  # the progress bar
+    for name in ("model.json", "history.json", "loss.png", "boundary.png"):
+        assert (out / name).stat().st_size > 0, name
+    model = MLP.load(out / "model.json")
+    assert model.nouts == [8, 1]
+    history = History.load(out / "history.json")
+    assert len(history) == 15
+    X, y = make_moons(100, noise=0.1, seed=0)
+    printed = captured.out.split("final training accuracy: ")[1].split("%")[0]
+    assert float(printed) == pytest.approx(100 * accuracy(model, X, y), abs=0.05)
+
+
+def test_train_multiclass_uses_cross_entropy(tmp_path, capsys):
+    argv = ["train", "--dataset", "blobs", "--samples", "30", "--hidden", "4",
+            "--epochs", "2", "--optimizer", "adam", "--lr", "0.05", "--no-progress",
+            "-o", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    assert "loss cross_entropy" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "model.json").read_text())
+    assert doc["config"]["nouts"] == [4, 3]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--hidden", "16,x"], "--hidden must be sizes like 16,16"),
+        (["--engine", "gpu"], "unknown engine 'gpu'"),
+        (["--lr", "-1"], "lr must be >= 0"),
+        (["--activation", "elu"], "unknown activation 'elu'"),
+    ],
+)
+def test_train_errors_are_one_line(tmp_path, capsys, extra, message):
+    argv = ["train", "--epochs", "1", "--samples", "10", "--no-progress", "-o", str(tmp_path)]
+    assert main(argv + extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("microgradx train: error: ") and message in err
+    assert "Traceback" not in err
