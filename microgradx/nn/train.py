@@ -499,7 +499,8 @@ def fit(
             (Value graphs) is the only one for now.
 
     The reported ``loss`` and ``accuracy`` of an epoch are measured on the batches
-    during the epoch (each batch before its update).
+    during the epoch (each batch before its update). The model trains in training
+    mode and is left in evaluation mode (``model.eval()``) when ``fit`` returns.
     """
     if engine not in ENGINES:
         accepted = ", ".join(repr(e) for e in ENGINES)
