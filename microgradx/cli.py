@@ -139,9 +139,127 @@ def _run_train(args) -> int:
     return 0
 
 
+def _add_demo(subparsers) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="the lecture example (w + x·y)·z, its graph and stepper, then an MLP on moons",
+        description="Backpropagation from start to finish: the lecture example f = (w + x·y)·z "
+        "with its gradient table, graph drawing and backward stepper, then an MLP trained on "
+        "the moons dataset, with its plots. Lists the files it makes.",
+    )
+    p.add_argument("-o", "--output", default="microgradx-demo",
+                   help="output directory (default microgradx-demo)")  # fmt: skip
+    p.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    p.set_defaults(func=_run_demo)
+
+
+_INSTALL_DOT = (
+    "sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
+    "or conda install -c conda-forge graphviz"
+)
+
+
+def _lecture_example():
+    """f = (w + x·y)·z at w=5, x=3, y=2, z=4, after backward; returns f and its leaves."""
+    from .engine import Value
+
+    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+    v = x * y
+    v.label = "v"
+    u = w + v
+    u.label = "u"
+    f = u * z
+    f.label = "f"
+    f.backward()
+    return f, (w, x, y, z)
+
+
+def _print_lecture(f, leaves) -> None:
+    w, x, y, _ = leaves
+    rules = {
+        "w": "∂f/∂w = z",
+        "x": "∂f/∂x = z·y",
+        "y": "∂f/∂y = z·x",
+        "z": "∂f/∂z = w + x·y",
+    }
+    print("1. The lecture example: f = (w + x·y)·z at w = 5, x = 3, y = 2, z = 4")
+    print(f"   forward:  v = x·y = {x.data * y.data:g},  u = w + v = {w.data + x.data * y.data:g},"
+          f"  f = u·z = {f.data:g}")  # fmt: skip
+    print("   backward (the chain rule, from f to the inputs):")
+    print(f"   {'input':<6}{'value':>6}{'gradient':>10}   rule")
+    for leaf in leaves:
+        print(f"   {leaf.label:<6}{leaf.data:>6g}{leaf.grad:>10g}   {rules[leaf.label]}")
+    print()
+
+
+def _lecture_files(f, out: Path) -> tuple[list[Path], list[str]]:
+    """The graph drawing (SVG, or DOT text without Graphviz) and the backward stepper."""
+    import shutil
+
+    files: list[Path] = []
+    notes: list[str] = []
+    try:
+        from .viz import draw, save_steps_html
+    except ImportError as exc:  # a build without the drawing package
+        notes.append(f"no graph drawing or stepper: {exc}")
+        return files, notes
+    drawing = draw(f)
+    if shutil.which("dot"):
+        path = out / "lecture_graph.svg"
+    else:
+        path = out / "lecture_graph.dot"
+        notes.append(f"Graphviz's dot program is missing, so {path.name} is DOT text; "
+                     f"for images install it: {_INSTALL_DOT}")  # fmt: skip
+    drawing.save(path)
+    files.append(path)
+    steps = out / "lecture_steps.html"
+    save_steps_html(f, steps)
+    files.append(steps)
+    return files, notes
+
+
+def _run_demo(args) -> int:
+    from . import nn
+
+    out = _output_dir(args.output)
+    f, leaves = _lecture_example()
+    _print_lecture(f, leaves)
+    files, notes = _lecture_files(f, out)
+    if files:
+        print("   graph and step-by-step backward pass: " + ", ".join(str(p) for p in files))
+        print()
+
+    print("2. An MLP learns the moons: MLP(2, [16, 16, 1]), hinge loss + L2, SGD, batches of 10")
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    try:
+        history = nn.fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.3, batch_size=10,
+                         l2=1e-4, epochs=args.epochs, progress=not args.no_progress)  # fmt: skip
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"   {history.summary()}")
+    print(f"   final training accuracy: {nn.accuracy(model, X, y):.1%}")
+    files += [model.save(out / "model.json"), history.save(out / "history.json")]
+    try:
+        from . import plot
+
+        files.append(_saved(plot.loss_curve(history), out / "loss.png"))
+        files.append(_saved(plot.decision_boundary(model, X, y), out / "boundary.png"))
+    except ImportError as exc:
+        notes.append(f"no plots: {exc}")
+    print()
+    for note in notes:
+        print(f"note: {note}")
+    print(f"files made in {out}:")
+    for path in files:
+        print(f"  {path}")
+    return 0
+
+
 # Sub-commands, in the order help lists them; each adds its parser and sets func=_run_<name>.
 _COMMANDS: list = []
-_COMMANDS += [_add_train]
+_COMMANDS += [_add_train, _add_demo]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
