@@ -12,21 +12,28 @@ from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope,
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order
 from .ops import OPS
+from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OPS",
+    "Drawing",
     "GradcheckReport",
+    "GraphvizNotFoundError",
     "Value",
+    "backward_steps",
     "detect_anomaly",
     "dot",
+    "draw",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
+    "save_steps_html",
     "scope",
     "stats",
+    "stepper",
     "sum",
     "topological_order",
 ]

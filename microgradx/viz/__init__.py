@@ -1,0 +1,22 @@
+"""Drawing computational graphs: Graphviz pictures, Jupyter display, the backward stepper.
+
+>>> from microgradx import Value, draw
+>>> w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+>>> f = (w + x * y) * z
+>>> f.backward()
+>>> drawing = draw(f)          # or f.draw()
+>>> "44" in drawing.source     # DOT text; .svg(), .png() and .save() need Graphviz
+True
+"""
+
+from .drawing import Drawing, GraphvizNotFoundError, draw
+from .steps import backward_steps, save_steps_html, stepper
+
+__all__ = [
+    "Drawing",
+    "GraphvizNotFoundError",
+    "backward_steps",
+    "draw",
+    "save_steps_html",
+    "stepper",
+]

@@ -1,0 +1,445 @@
+"""Building the Graphviz description (DOT) of a computational graph.
+
+Every Value is drawn as a small table ``label | data | grad`` and every operation as
+a small oval with its symbol, between its operands and its result::
+
+    x ──┐
+        (×) ──> v ──> (+) ──> u ...
+    y ──┘
+
+Node ids are positions in topological order (``v0``, ``v1``, ...), so the same
+expression always gives the same DOT text, byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html import escape
+
+import graphviz
+
+from ..engine import Value
+from ..graph import topological_order
+from ..ops import OPS
+
+__all__ = ["DrawOptions", "FrameState", "build_digraph", "format_number", "local_grads"]
+
+# Colours by role: (fill, border). Light fills keep black text readable on slides.
+ROLE_COLOURS = {
+    "input": ("#dbeafe", "#2563eb"),  # labelled leaves: blue
+    "parameter": ("#fef3c7", "#d97706"),  # trainable weights: amber
+    "constant": ("#f3f4f6", "#9ca3af"),  # unlabelled leaves: grey
+    "output": ("#dcfce7", "#16a34a"),  # the root: green
+    "intermediate": ("#ffffff", "#6b7280"),  # everything else: white
+}
+OP_COLOURS = ("#ede9fe", "#7c3aed")  # operation ovals: violet
+SCOPE_COLOURS = ("#f5f3ff", "#7c3aed")  # collapsed scopes
+HIGHLIGHT = "#dc2626"  # red: highlighted values, the stepper's current node
+UPDATED = "#ea580c"  # orange: operands the stepper's current node just updated
+LOCAL_GRAD = "#7c3aed"  # edge labels with local gradients
+FONT = "Helvetica,Arial,sans-serif"
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+@dataclass(frozen=True)
+class DrawOptions:
+    """What :func:`microgradx.draw` takes; see there for each option."""
+
+    rankdir: str = "LR"
+    show_data: bool = True
+    show_grad: bool = True
+    precision: int = 4
+    show_local_grads: bool = False
+    highlight: tuple[Value, ...] = ()
+    params: tuple[Value, ...] = ()
+    max_nodes: int = 1000
+    clusters: bool = False
+    collapse: bool | int = False
+
+    def __post_init__(self) -> None:
+        if self.rankdir not in RANKDIRS:
+            raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {self.rankdir!r}")
+        for name in ("show_data", "show_grad", "show_local_grads", "clusters"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not _is_int(self.precision) or not 0 <= self.precision <= 17:
+            raise ValueError(f"precision must be an int from 0 to 17, got {self.precision!r}")
+        if not _is_int(self.max_nodes) or self.max_nodes < 1:
+            raise ValueError(f"max_nodes must be a positive int, got {self.max_nodes!r}")
+        depth_ok = _is_int(self.collapse) and self.collapse > 0
+        if not isinstance(self.collapse, bool) and not depth_ok:
+            raise ValueError(
+                f"collapse must be True, False or a scope depth >= 1, got {self.collapse!r}"
+            )
+        object.__setattr__(self, "highlight", _values("highlight", self.highlight))
+        object.__setattr__(self, "params", _values("params", self.params))
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _values(name: str, items: Iterable[Value] | Value | None) -> tuple[Value, ...]:
+    if items is None:
+        return ()
+    if isinstance(items, Value):
+        items = (items,)
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of Values, got {type(items).__name__}") from None
+    for item in items:
+        if not isinstance(item, Value):
+            raise TypeError(f"{name} must hold Values, got {type(item).__name__}")
+    return items
+
+
+@dataclass
+class FrameState:
+    """One moment of the backward pass, for the stepper's frames.
+
+    Attributes:
+        grads: the gradient each Value has received so far (absent: none yet).
+        current: the node whose backward rule was just applied.
+        updated: the operands that rule just updated.
+        caption: the arithmetic of the step, one line per operand.
+    """
+
+    grads: Mapping[Value, float]
+    current: Value | None = None
+    updated: tuple[Value, ...] = ()
+    caption: str = ""
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """A number as a slide shows it: ``44``, ``0.8808``, ``-1.5``, ``2e-05``, ``nan``.
+
+    Whole numbers show no decimals; others show at most ``precision`` decimals
+    (trailing zeros dropped); very small or large ones use scientific notation.
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    if 1e-3 <= abs(x) < 1e6:
+        return f"{x:.{precision}f}".rstrip("0").rstrip(".")
+    return f"{x:.{max(precision, 1)}g}"
+
+
+def local_grads(node: Value) -> tuple[float, ...]:
+    """∂node/∂operand for each operand of ``node``, from the op table."""
+    args = [c.data for c in node.children]
+    if node.param is not None:
+        args.append(node.param)
+    grads = OPS[node.op].local_grads(node.data, *args)
+    return tuple(grads[: len(node.children)])
+
+
+def op_symbol(node: Value, precision: int = 4) -> str:
+    """The symbol drawn in an op's oval: ``×``, ``σ``, ``^2`` for ``x ** 2``."""
+    symbol = OPS[node.op].symbol
+    if node.op == "pow" and node.param is not None:
+        return f"^{format_number(node.param, precision)}"
+    return symbol
+
+
+def count_nodes(root: Value, limit: int) -> int:
+    """Distinct Values below ``root``, counting no further than ``limit + 1``."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            if child not in seen:
+                seen.add(child)
+                if len(seen) > limit:
+                    return len(seen)
+                stack.append(child)
+    return len(seen)
+
+
+def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
+    hint = (
+        "pass collapse=True (one box per scope) or a larger max_nodes"
+        if not opts.collapse
+        else "collapse at a shallower depth (e.g. collapse=1) or pass a larger max_nodes"
+    )
+    return ValueError(
+        f"cannot draw {count} {what}: the limit is max_nodes={opts.max_nodes} "
+        f"(bigger drawings are unreadable); {hint}"
+    )
+
+
+# --- the drawing -------------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects nodes, edges and clusters, then writes one ``graphviz.Digraph``."""
+
+    def __init__(self, root: Value, opts: DrawOptions, frame: FrameState | None) -> None:
+        self.root = root
+        self.opts = opts
+        self.frame = frame
+        self.order = topological_order(root)
+        self.index = {v: i for i, v in enumerate(self.order)}
+        self.params = set(opts.params)
+        self.highlight = set(opts.highlight)
+        self.items: list[tuple[str, str, dict[str, str]]] = []  # (scope, id, attributes)
+        self.edges: list[tuple[str, str, dict[str, str]]] = []
+
+    # names and numbers
+
+    def num(self, x: float) -> str:
+        return format_number(x, self.opts.precision)
+
+    def name(self, v: Value) -> str:
+        """The label, or ``#k`` (position in topological order) for unlabelled Values."""
+        return v.label or f"#{self.index[v]}"
+
+    def role(self, v: Value) -> str:
+        if v is self.root:
+            return "output"
+        if v in self.params or v.is_param:
+            return "parameter"
+        if v.children:
+            return "intermediate"
+        return "input" if v.label else "constant"
+
+    def grad_text(self, v: Value) -> str:
+        if self.frame is None:
+            return self.num(v.grad)
+        grad = self.frame.grads.get(v)
+        return "?" if grad is None else self.num(grad)
+
+    # cells of the value tables
+
+    def value_cells(self, v: Value) -> list[str]:
+        cells = []
+        if v.label:
+            cells.append(f"<b>{escape(v.label)}</b>")
+        elif self.frame is not None:  # the stepper's captions refer to #k
+            cells.append(f'<font color="#6b7280">#{self.index[v]}</font>')
+        if self.opts.show_data:
+            cells.append(f"data {self.num(v.data)}")
+        if self.opts.show_grad:
+            cells.append(f"grad {self.grad_text(v)}")
+        return cells
+
+    def value_label(self, v: Value, border: str, fill: str, width: int) -> str:
+        cells = self.value_cells(v) or ["&nbsp;"]
+        row = "".join(f"<td>{c}</td>" for c in cells)
+        return (
+            f'<<table border="{width}" cellborder="0" cellspacing="0" cellpadding="4" '
+            f'columns="*" style="rounded" bgcolor="{fill}" color="{border}"><tr>{row}</tr>'
+            "</table>>"
+        )
+
+    def value_style(self, v: Value) -> tuple[str, str, int]:
+        fill, border = ROLE_COLOURS[self.role(v)]
+        width = 1
+        frame = self.frame
+        if v in self.highlight or (frame is not None and v is frame.current):
+            border, width = HIGHLIGHT, 3
+        elif frame is not None and v in frame.updated:
+            border, width = UPDATED, 3
+        return border, fill, width
+
+    # the graph
+
+    def groups(self) -> dict[Value, str]:
+        """Collapsed scope of each Value inside one (the root is never collapsed)."""
+        depth = None if self.opts.collapse is True else int(self.opts.collapse)
+        found = {}
+        for v in self.order:
+            if v.scope and v is not self.root:
+                found[v] = "/".join(v.scope.split("/")[:depth])
+        return found
+
+    def build(self) -> graphviz.Digraph:
+        groups = self.groups() if self.opts.collapse else {}
+        boxes: dict[str, list[Value]] = {}
+        for v, g in groups.items():
+            boxes.setdefault(g, []).append(v)
+        box_ids = {g: f"s{j}" for j, g in enumerate(boxes)}
+        if self.opts.collapse:
+            drawn = len(self.order) - len(groups) + len(boxes)
+            if drawn > self.opts.max_nodes:
+                raise _too_many(str(drawn), "boxes and values after collapsing", self.opts)
+
+        def source(v: Value) -> str:  # where an edge out of v starts
+            return box_ids[groups[v]] if v in groups else f"v{self.index[v]}"
+
+        def target(v: Value) -> str:  # where an edge into v's operation ends
+            return box_ids[groups[v]] if v in groups else f"v{self.index[v]}op"
+
+        for v in self.order:
+            if v in groups:
+                continue
+            i = self.index[v]
+            border, fill, width = self.value_style(v)
+            self.items.append(
+                (v.scope, f"v{i}", {"label": self.value_label(v, border, fill, width)})
+            )
+            if v.children:
+                self.add_op(v)
+        for g, members in boxes.items():
+            self.add_box(g, box_ids[g], members, groups)
+
+        seen_edges = set()
+        for v in self.order:
+            if not v.children:
+                continue
+            current = self.frame is not None and v is self.frame.current
+            show_local = self.opts.show_local_grads or current
+            locals_ = local_grads(v) if show_local and v not in groups else ()
+            for pos, child in enumerate(v.children):
+                tail, head = source(child), target(v)
+                if tail == head:
+                    continue  # inside one collapsed scope
+                attrs: dict[str, str] = {}
+                if locals_:
+                    attrs.update(
+                        label=self.num(locals_[pos]),
+                        fontcolor=LOCAL_GRAD,
+                        fontsize="10",
+                        tooltip=f"∂{self.name(v)}/∂{self.name(child)} = {self.num(locals_[pos])}",
+                    )
+                if current:
+                    attrs.update(color=HIGHLIGHT, penwidth="2")
+                if v in groups or child in groups:
+                    if (tail, head) in seen_edges:
+                        continue
+                    seen_edges.add((tail, head))
+                self.edges.append((tail, head, attrs))
+            if v not in groups:
+                i = self.index[v]
+                self.edges.append((f"v{i}op", f"v{i}", {}))
+        return self.digraph()
+
+    def add_op(self, v: Value) -> None:
+        fill, border = OP_COLOURS
+        attrs = {
+            "label": op_symbol(v, self.opts.precision),
+            "shape": "ellipse",
+            "style": "filled",
+            "fillcolor": fill,
+            "color": border,
+            "fontsize": "12",
+            "margin": "0.04,0.02",
+            "width": "0.3",
+            "height": "0.3",
+            "tooltip": OPS[v.op].formula,
+        }
+        if self.frame is not None and v is self.frame.current:
+            attrs.update(color=HIGHLIGHT, penwidth="3")
+        i = self.index[v]
+        self.items.append((v.scope, f"v{i}op", attrs))
+
+    def add_box(self, name: str, box_id: str, members: list[Value], groups) -> None:
+        """One box for a collapsed scope: its size, and the values leaving it."""
+        inside = set(members)
+        leaving = [v for v in members if any(p not in inside for p in self.users(v))]
+        n_ops = sum(1 for v in members if v.children)
+        n_params = sum(1 for v in members if v in self.params or v.is_param)
+        rows = [self.value_cells(v) for v in leaving]
+        ncols = max([len(r) for r in rows] + [1])
+        fill, border = SCOPE_COLOURS
+        if self.highlight & inside:
+            border = HIGHLIGHT
+        summary = f"{n_ops} ops" + (f" · {n_params} params" if n_params else "")
+        html = [
+            f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" '
+            f'style="rounded" bgcolor="{fill}" color="{border}">',
+            f'<tr><td colspan="{ncols}"><b>{escape(name)}</b></td></tr>',
+            f'<tr><td colspan="{ncols}"><font point-size="10">{summary}</font></td></tr>',
+        ]
+        for cells in rows:
+            cells = cells + [""] * (ncols - len(cells))
+            html.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        html.append("</table>>")
+        parent = name.rpartition("/")[0]
+        self.items.append((parent, box_id, {"label": "".join(html)}))
+
+    def users(self, v: Value) -> list[Value]:
+        if not hasattr(self, "_users"):
+            users: dict[Value, list[Value]] = {}
+            for node in self.order:
+                for child in node.children:
+                    users.setdefault(child, []).append(node)
+            self._users = users
+        found = list(self._users.get(v, []))
+        if v is self.root:
+            found.append(v)  # the output leaves every scope
+        return found
+
+    def digraph(self) -> graphviz.Digraph:
+        opts = self.opts
+        graph_attr = {
+            "rankdir": opts.rankdir,
+            "fontname": FONT,
+            "nodesep": "0.25",
+            "ranksep": "0.35",
+        }
+        if not (opts.clusters or opts.collapse):
+            graph_attr["ordering"] = "in"  # operands in order: a − b draws a above b
+        caption = self.frame.caption if self.frame is not None else ""
+        if caption:
+            lines = "".join(f"{escape(line)}<br align='left'/>" for line in caption.splitlines())
+            graph_attr.update(label=f"<{lines}>", labelloc="t", labeljust="l", fontsize="13")
+        elif opts.show_local_grads:
+            graph_attr.update(
+                label="<edge labels: local gradients ∂result/∂operand>",
+                labelloc="b",
+                fontsize="11",
+                fontcolor=LOCAL_GRAD,
+            )
+        dot = graphviz.Digraph(
+            "microgradx",
+            graph_attr=graph_attr,
+            node_attr={"shape": "plain", "fontname": FONT, "fontsize": "12"},
+            edge_attr={"color": "#4b5563", "arrowsize": "0.7", "fontname": FONT},
+        )
+        clustered = opts.clusters
+        subgraphs: dict[str, graphviz.Digraph] = {}
+
+        def container(scope: str) -> graphviz.Digraph:
+            if not (clustered and scope):
+                return dot
+            if scope not in subgraphs:
+                sub = graphviz.Digraph(f"cluster_{len(subgraphs)}")
+                sub.attr(
+                    label=scope.rpartition("/")[2],
+                    style="rounded,dashed",
+                    color="#9ca3af",
+                    fontcolor="#6b7280",
+                    fontsize="11",
+                    fontname=FONT,
+                )
+                subgraphs[scope] = sub
+            return subgraphs[scope]
+
+        for scope, node_id, attrs in self.items:
+            container(scope).node(node_id, **attrs)
+        # Every scope's cluster sits inside its parent's: attach the deepest first.
+        for scope in list(subgraphs):
+            parent = scope.rpartition("/")[0]
+            while parent and parent not in subgraphs:
+                container(parent)
+                parent = parent.rpartition("/")[0]
+        for scope in sorted(subgraphs, key=lambda s: (-s.count("/"), s)):
+            container(scope.rpartition("/")[0]).subgraph(subgraphs[scope])
+        for tail, head, attrs in self.edges:
+            dot.edge(tail, head, **attrs)
+        return dot
+
+
+def build_digraph(root: Value, opts: DrawOptions, frame: FrameState | None = None):
+    """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``."""
+    if not opts.collapse:
+        n = count_nodes(root, opts.max_nodes)
+        if n > opts.max_nodes:
+            raise _too_many(f"more than {opts.max_nodes}", "values", opts)
+    return _Builder(root, opts, frame).build()
