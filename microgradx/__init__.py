@@ -9,6 +9,7 @@
 """
 
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order
 from .ops import OPS
@@ -19,6 +20,8 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "Drawing",
+    "Expression",
+    "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
     "Value",
@@ -30,6 +33,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
+    "parse",
     "save_steps_html",
     "scope",
     "stats",
