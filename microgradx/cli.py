@@ -22,9 +22,16 @@ class CLIError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="microgradx",
         description="A scalar autograd engine for teaching and exploring backpropagation.",
     )
@@ -36,6 +43,155 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --- graph and gradcheck: expressions and drawings -----------------------------------
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    """``"x=3"`` -> ``("x", 3.0)``, for argparse."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}={value}: {value!r} is not a number") from None
+    return name, number
+
+
+def _add_expression_args(p) -> None:
+    p.add_argument(
+        "expression",
+        metavar="EXPR",
+        help='an expression like "(w + x*y)*z", or lines "v = x*y; f = v*z"',
+    )
+    p.add_argument("values", metavar="NAME=VALUE", nargs="*", type=_assignment,
+                   help="a number for every name in the expression")  # fmt: skip
+
+
+def _parsed(args):
+    """Parse the expression with the given values; every problem is a CLIError."""
+    from .expr import ExpressionError, parse
+
+    values: dict[str, float] = {}
+    for name, number in args.values:
+        if name in values:
+            raise CLIError(f"{name} is given twice")
+        values[name] = number
+    try:
+        expr = parse(args.expression, **values)
+    except ExpressionError as exc:
+        raise CLIError(str(exc)) from None
+    unused = sorted(set(values) - set(expr.variables))
+    if unused:
+        raise CLIError(f"not in the expression: {', '.join(unused)}")
+    return expr
+
+
+def _add_graph(subparsers) -> None:
+    p = subparsers.add_parser(
+        "graph",
+        help="evaluate an expression, print its gradients and draw its graph",
+        description="Evaluate EXPR at the given values, run backward, print the output and "
+        "the gradient of every variable, and draw the computational graph.",
+    )
+    _add_expression_args(p)
+    p.add_argument("-o", "--output", default=None,
+                   help="drawing file: .svg .png .pdf (need Graphviz) or .dot .gv")  # fmt: skip
+    p.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="layout direction")
+    p.add_argument("--local-grads", action="store_true",
+                   help="label edges with local gradients ∂result/∂operand")  # fmt: skip
+    p.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
+    p.add_argument(
+        "--steps",
+        default=None,
+        metavar="HTML",
+        help="also write the backward stepper, a self-contained HTML page",
+    )
+    p.set_defaults(func=_run_graph)
+
+
+def _write(what: str, path: str, write) -> Path:
+    """Call ``write(path)``, turning the ways it can fail into one-line CLIErrors."""
+    from .viz import GraphvizNotFoundError
+
+    try:
+        return write(path)
+    except GraphvizNotFoundError:
+        raise CLIError(
+            f"cannot write {path}: Graphviz's dot program is missing ({_INSTALL_DOT}); "
+            "a .dot file needs no Graphviz"
+        ) from None
+    except ValueError as exc:  # a suffix that names no format
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:
+        raise CLIError(f"cannot write {what} {path}: {exc}") from None
+
+
+def _run_graph(args) -> int:
+    from .viz import draw, save_steps_html
+
+    expr = _parsed(args)
+    out = expr.output
+    out.backward()
+    try:
+        drawing = draw(out, rankdir=args.rankdir, show_local_grads=args.local_grads,
+                       precision=args.precision)  # fmt: skip
+    except ValueError as exc:  # too many nodes, a bad precision
+        raise CLIError(str(exc)) from None
+    name = out.label or "output"
+    print(f"{name} = {out.data:g}")
+    rows = [(f"∂{name}/∂{var}", leaf.data, leaf.grad) for var, leaf in expr.variables.items()]
+    if rows:
+        width = max(len(r[0]) for r in rows)
+        print(f"{'':<{width}}  {'value':>10}  {'gradient':>12}")
+        for label, value, grad in rows:
+            print(f"{label:<{width}}  {value:>10g}  {grad:>12g}")
+    if args.output:
+        print(f"wrote {_write('drawing', args.output, drawing.save)}")
+    if args.steps:
+        written = _write("stepper", args.steps, lambda p: save_steps_html(
+            out, p, rankdir=args.rankdir, precision=args.precision))  # fmt: skip
+        print(f"wrote {written}")
+    return 0
+
+
+def _add_gradcheck(subparsers) -> None:
+    p = subparsers.add_parser(
+        "gradcheck",
+        help="compare autograd gradients of an expression with finite differences",
+        description="Compare the gradient of EXPR with respect to every variable, computed "
+        "by backpropagation, with central differences (f(x+h) − f(x−h)) / 2h. "
+        "Exit status 1 when any gradient does not match.",
+    )
+    _add_expression_args(p)
+    p.add_argument("--eps", type=float, default=1e-6, help="step h (default 1e-6)")
+    p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
+    p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance (default 1e-4)")
+    p.set_defaults(func=_run_gradcheck)
+
+
+def _run_gradcheck(args) -> int:
+    from .expr import parse
+    from .gradcheck import gradcheck
+
+    expr = _parsed(args)
+    names = list(expr.variables)
+    if not names:
+        raise CLIError("the expression has no variables to differentiate")
+    if not args.eps > 0:
+        raise CLIError(f"--eps must be positive, got {args.eps:g}")
+
+    def f(*leaves):
+        return parse(args.expression, **dict(zip(names, leaves))).output
+
+    inputs = [expr.variables[n] for n in names]
+    report = gradcheck(f, inputs, eps=args.eps, atol=args.atol, rtol=args.rtol)
+    print(f"{expr.output.label or 'output'} = {report.output:g}")
+    print(report)
+    return 0 if report else 1
+
 
 # --- train and demo: neural networks ----------------------------------------------------
 
@@ -259,7 +415,7 @@ def _run_demo(args) -> int:
 
 # Sub-commands, in the order help lists them; each adds its parser and sets func=_run_<name>.
 _COMMANDS: list = []
-_COMMANDS += [_add_train, _add_demo]
+_COMMANDS += [_add_graph, _add_gradcheck, _add_train, _add_demo]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
