@@ -13,6 +13,7 @@ from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order
 from .ops import OPS
+from .tape import Tape, TapeGrads, compile
 from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
 
 __version__ = "0.1.0"
@@ -24,8 +25,11 @@ __all__ = [
     "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "Tape",
+    "TapeGrads",
     "Value",
     "backward_steps",
+    "compile",
     "detect_anomaly",
     "dot",
     "draw",

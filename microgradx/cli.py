@@ -237,7 +237,8 @@ def _add_train(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=10, help="0 for full batch (default 10)")
     p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--engine", default="scalar", help="how gradients are computed (scalar)")
+    p.add_argument("--engine", default="scalar",
+                   help="scalar (Value graphs, default) or tape (compiled, fast)")  # fmt: skip
     p.add_argument("-o", "--output", default=None, help="output directory (runs/DATASET)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p.set_defaults(func=_run_train)

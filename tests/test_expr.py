@@ -470,7 +470,7 @@ def test_random_expressions_have_the_gradients_of_the_graph_by_hand(expression, 
 
     def build(node):  # the same text built by hand with Python's operators on Values
         if isinstance(node, ast.Constant):
-            return node.value
+            return float(node.value)  # numbers are floats, so -0 is -0.0 as in the language
         if isinstance(node, ast.Name):
             return h[node.id]
         if isinstance(node, ast.UnaryOp):
