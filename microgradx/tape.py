@@ -89,6 +89,7 @@ class _Linear:
     act: Op | None
     act_param: float | None
     act_outs: tuple[int, ...]
+    distinct: bool  # no leaf twice among the weights, nor among the biases
 
 
 def compile(  # noqa: A001 - the tape's verb, as in "compile the graph"
@@ -135,6 +136,49 @@ class Tape:
         self._constants = np.array([v.data for v in constants], dtype=float)
         self._program = _Compiler(order, slot, self._leaf).program()
         self._needs_grad = self._grad_slots(order, slot)
+        # leaves read one by one (by unfused operations); fused layers index the leaf vector
+        used = set()
+        for ins in self._program:
+            used.update(ins.args if isinstance(ins, _Node) else ins.inputs)
+        self._loose = {s: i for s, i in self._leaf.items() if s in used}
+        self._plan_layers()
+
+    def _plan_layers(self) -> None:
+        """Where each fused layer's input matrix comes from, and which columns to keep.
+
+        ``_feeds[k]`` is ``-1`` when layer k reads the inputs in column order (``X``
+        itself), ``j`` when it reads the whole output of fused layer j, else None.
+        ``_columns[k]`` lists the (column, slot) pairs of its pre-activations and
+        outputs that something else reads one by one.
+        """
+        x_slots = tuple(sorted(self._input_col, key=self._input_col.get))
+        produced: dict[tuple[int, ...], int] = {}
+        self._feeds: list[int | None] = []
+        read_whole: set[int] = set()
+        for k, ins in enumerate(self._program):
+            feed = None
+            if isinstance(ins, _Linear):
+                if ins.inputs == x_slots:
+                    feed = -1
+                elif ins.inputs in produced:
+                    feed = produced[ins.inputs]
+                    read_whole.add(k)
+                produced[ins.act_outs if ins.act is not None else ins.outs] = k
+            self._feeds.append(feed)
+        singly = {self._out}
+        for k, ins in enumerate(self._program):
+            if isinstance(ins, _Node):
+                singly.update(ins.args)
+            elif self._feeds[k] is None:
+                singly.update(ins.inputs)
+        self._columns: list[tuple] = []
+        for ins in self._program:
+            if isinstance(ins, _Node):
+                self._columns.append(((), ()))
+                continue
+            z = [(c, s) for c, s in enumerate(ins.outs) if s in singly]
+            a = [(c, s) for c, s in enumerate(ins.act_outs) if s in singly]
+            self._columns.append((tuple(z), tuple(a)) if ins.act is not None else ((), tuple(z)))
 
     def _grad_slots(self, order: list[Value], slot) -> set[int]:
         """Slots whose gradient matters: those depending on an input or a parameter."""
@@ -169,21 +213,24 @@ class Tape:
     def _forward(self, X: np.ndarray):
         leaves = self._leaves()
         values: dict[int, object] = {}
-        blocks: dict[int, tuple[np.ndarray, int]] = {}  # slot -> (matrix, column)
         for slot, j in self._input_col.items():
             values[slot] = X[:, j]
-        for slot, i in self._leaf.items():
+        for slot, i in self._loose.items():
             values[slot] = float(leaves[i])
-        saved = []
+        saved: dict[int, tuple] = {}  # per fused layer: H, W, Z, A
         with np.errstate(all="ignore"):
-            for ins in self._program:
+            for k, ins in enumerate(self._program):
                 if isinstance(ins, _Node):
                     args = [values[a] for a in ins.args]
                     if ins.param is not None:
                         args.append(ins.param)
                     values[ins.out] = ins.op.np_f(*args)
                     continue
-                H = _matrix(ins.inputs, values, blocks, len(X))
+                feed = self._feeds[k]
+                if feed is None:
+                    H = np.column_stack([np.broadcast_to(values[s], len(X)) for s in ins.inputs])
+                else:
+                    H = X if feed == -1 else saved[feed][3]
                 W = leaves[ins.weights]
                 Z = H @ W.T
                 if ins.bias is not None:
@@ -192,16 +239,13 @@ class Tape:
                 if ins.act is not None:
                     extra = () if ins.act_param is None else (ins.act_param,)
                     A = ins.act.np_f(Z, *extra)
-                for col, s in enumerate(ins.outs):
+                z_cols, a_cols = self._columns[k]
+                for col, s in z_cols:
                     values[s] = Z[:, col]
-                for col, s in enumerate(ins.act_outs):
+                for col, s in a_cols:
                     values[s] = A[:, col]
-                    blocks[s] = (A, col)
-                if ins.act is None:
-                    for col, s in enumerate(ins.outs):
-                        blocks[s] = (Z, col)
-                saved.append((H, W, Z, A))
-        return values, blocks, leaves, saved
+                saved[k] = (H, W, Z, A)
+        return values, leaves, saved
 
     def run_batch(self, X) -> np.ndarray:
         """The output for every row of ``X`` (shape ``(batch, n_inputs)``)."""
@@ -228,12 +272,15 @@ class Tape:
             raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
         X = self._check(X)
         B = len(X)
-        values, _, leaves, saved = self._forward(X)
+        values, leaves, saved = self._forward(X)
         needs = self._needs_grad
         grads: dict[int, object] = {self._out: np.ones(B)}
+        block_grads: dict[int, np.ndarray] = {}  # ∂out/∂(a fused layer's output matrix)
         leaf_grads = np.zeros(len(leaves))
+        dX = np.zeros((B, self.n_inputs))
         with np.errstate(all="ignore"):
-            for ins in reversed(self._program):
+            for k in range(len(self._program) - 1, -1, -1):
+                ins = self._program[k]
                 if isinstance(ins, _Node):
                     upstream = grads.pop(ins.out, None)
                     if upstream is None:
@@ -246,28 +293,42 @@ class Tape:
                         if a in needs:
                             _accumulate(grads, a, local * upstream)
                     continue
-                H, W, Z, A = saved.pop()
-                outs = ins.act_outs if ins.act is not None else ins.outs
-                dA = _gather(outs, grads, B)
+                H, W, Z, A = saved.pop(k)
+                z_cols, a_cols = self._columns[k]
+                shape = (B, len(ins.outs))
+                dA = _add_columns(block_grads.pop(k, None), a_cols, grads, shape)
+                if dA is None:  # nothing downstream needs this layer
+                    continue
                 if ins.act is None:
                     dZ = dA
                 else:
                     args = (Z,) if ins.act_param is None else (Z, ins.act_param)
                     dZ = dA * ins.act.np_df(A, *args)[0]
-                # pre-activation slots may have other users too
-                dZ = dZ + _gather(ins.outs, grads, B) if ins.act is not None else dZ
-                np.add.at(leaf_grads, ins.weights, dZ.T @ H)
-                if ins.bias is not None:
-                    np.add.at(leaf_grads, ins.bias, dZ.sum(axis=0))
+                    dZ = _add_columns(dZ, z_cols, grads, shape)  # pre-activations used elsewhere
+                if ins.distinct:
+                    leaf_grads[ins.weights] += dZ.T @ H
+                    if ins.bias is not None:
+                        leaf_grads[ins.bias] += dZ.sum(axis=0)
+                else:  # a weight used twice collects both gradients
+                    np.add.at(leaf_grads, ins.weights, dZ.T @ H)
+                    if ins.bias is not None:
+                        np.add.at(leaf_grads, ins.bias, dZ.sum(axis=0))
                 dH = dZ @ W
-                for col, s in enumerate(ins.inputs):
-                    if s in needs:
-                        _accumulate(grads, s, dH[:, col])
-        input_grads = np.zeros((B, self.n_inputs))
+                feed = self._feeds[k]
+                if feed == -1:
+                    dX += dH
+                elif feed is not None:
+                    before = block_grads.get(feed)
+                    block_grads[feed] = dH if before is None else before + dH
+                else:
+                    for col, s in enumerate(ins.inputs):
+                        if s in needs:
+                            _accumulate(grads, s, dH[:, col])
+        input_grads = dX
         for slot, j in self._input_col.items():
             if slot in grads:
-                input_grads[:, j] = grads[slot]
-        for slot, i in self._leaf.items():
+                input_grads[:, j] += grads[slot]
+        for slot, i in self._loose.items():
             if i < self.n_params and slot in grads:
                 leaf_grads[i] += np.sum(grads[slot])
         params = leaf_grads[: self.n_params]
@@ -298,26 +359,15 @@ def _accumulate(grads: dict, slot: int, g) -> None:
         grads[slot] = g
 
 
-def _gather(slots: Sequence[int], grads: dict, B: int) -> np.ndarray:
-    """Gradients of ``slots`` as the columns of a ``(B, len(slots))`` matrix."""
-    out = np.zeros((B, len(slots)))
-    for col, s in enumerate(slots):
+def _add_columns(M: np.ndarray | None, cols, grads: dict, shape) -> np.ndarray | None:
+    """``M`` plus, as columns, the gradients of the slots in ``cols`` (column, slot)."""
+    for col, s in cols:
         g = grads.pop(s, None)
         if g is not None:
-            out[:, col] = g
-    return out
-
-
-def _matrix(slots: Sequence[int], values: dict, blocks: dict, B: int) -> np.ndarray:
-    """Values of ``slots`` as the columns of a matrix; a fused block's matrix is reused."""
-    first = blocks.get(slots[0])
-    if first is not None:
-        M = first[0]
-        if M.shape[1] == len(slots) and all(
-            blocks.get(s, (None,))[0] is M and blocks[s][1] == c for c, s in enumerate(slots)
-        ):
-            return M
-    return np.column_stack([np.broadcast_to(values[s], (B,)) for s in slots])
+            if M is None:
+                M = np.zeros(shape)
+            M[:, col] += g
+    return M
 
 
 class _Compiler:
@@ -408,4 +458,6 @@ class _Compiler:
             act=act,
             act_param=act_param,
             act_outs=act_outs,
+            distinct=len(set(weights.flat)) == weights.size
+            and (bias is None or len(set(bias.tolist())) == len(bias)),
         )

@@ -54,6 +54,7 @@ from .train import (
     make_task,
     predict,
     scalar_loss_and_grads,
+    tape_loss_and_grads,
 )
 
 __all__ = [
@@ -100,4 +101,5 @@ __all__ = [
     "predict",
     "scalar_loss_and_grads",
     "softmax",
+    "tape_loss_and_grads",
 ]

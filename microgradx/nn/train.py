@@ -249,9 +249,15 @@ def tape_loss_and_grads(
         )
     params = model.parameters()
     cache = _TAPES.setdefault(model, {})
-    groups: dict[Any, tuple[Any, list[int]]] = {}
-    for k, t in enumerate(targets):
-        groups.setdefault(_target_key(t), (t, []))[1].append(k)
+    groups: dict[Any, tuple[Any, Any]] = {}
+    flat = np.asarray(targets) if len(targets) else None
+    if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu":  # numbers: vectorised
+        keys, which = np.unique(flat, return_inverse=True)
+        for i, key in enumerate(keys.tolist()):
+            groups[key] = (key, np.flatnonzero(which == i))
+    else:
+        for k, t in enumerate(targets):
+            groups.setdefault(_target_key(t), (t, []))[1].append(k)
     grads = np.zeros(len(params))
     total = 0.0
     for key, (t, rows) in groups.items():
@@ -264,13 +270,13 @@ def tape_loss_and_grads(
         g = tape.grad_batch(X[rows], reduce="sum")
         grads += g.params
         total += float(g.output.sum())
+    # ∂J/∂p = (1/m)·Σₖ ∂Lₖ/∂p + 2·l2·p
     inv = 1.0 / len(X)
-    for p, grad in zip(params, grads.tolist()):
-        p.grad += grad * inv
+    grads *= inv
     if l2:
-        for p in params:  # ∂(l2·Σp²)/∂p = 2·l2·p, added in two halves as the graph does
-            p.grad += p.data * l2
-            p.grad += p.data * l2
+        grads += 2.0 * l2 * np.array([p.data for p in params])
+    for p, grad in zip(params, grads.tolist()):
+        p.grad += grad
     return total * inv, model.forward_batch(X).reshape(len(X), -1)
 
 
