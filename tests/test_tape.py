@@ -221,3 +221,33 @@ def test_ieee_results_not_exceptions():
     tape = compile(x.log() / x, [x])
     out = tape.run_batch(np.array([[0.0], [-1.0]]))
     assert out[0] == -np.inf and np.isnan(out[1])
+
+
+def test_fused_layers_with_shared_weights_and_reused_sums():
+    """A weight in two neurons (both gradients collected), sums read one by one."""
+    xs = [Value(0.0, "x0"), Value(0.0, "x1")]
+    w, v, b = Value(0.4, "w"), Value(-0.7, "v"), Value(0.1, "b")
+    z0 = microgradx.sum([w * xs[0], v * xs[1], b])
+    z1 = microgradx.sum([v * xs[0], w * xs[1], b])  # same inputs: fused with z0
+    out = z0.tanh() * z1 + z0
+    tape = compile(out, xs, [w, v, b])
+    assert "(1 fused layers)" in repr(tape)
+    X = np.array([[0.5, -1.0], [2.0, 0.3], [-0.2, 0.9]])
+    g = tape.grad_batch(X, reduce="sum")
+    for k, (a, c) in enumerate(X):
+        # closed forms: out = tanh(z0)·z1 + z0
+        s0, s1 = 0.4 * a - 0.7 * c + 0.1, -0.7 * a + 0.4 * c + 0.1
+        t = np.tanh(s0)
+        assert g.output[k] == pytest.approx(t * s1 + s0, rel=1e-12)
+        d0, d1 = (1 - t * t) * s1 + 1.0, t  # ∂out/∂z0, ∂out/∂z1
+        np.testing.assert_allclose(g.inputs[k], [0.4 * d0 - 0.7 * d1, -0.7 * d0 + 0.4 * d1],
+                                   rtol=1e-12)  # fmt: skip
+    s0 = X @ [0.4, -0.7] + 0.1
+    s1 = X @ [-0.7, 0.4] + 0.1
+    d0, d1 = (1 - np.tanh(s0) ** 2) * s1 + 1.0, np.tanh(s0)
+    expected = [
+        np.sum(d0 * X[:, 0] + d1 * X[:, 1]),  # w: in z0 on x0, in z1 on x1
+        np.sum(d0 * X[:, 1] + d1 * X[:, 0]),  # v
+        np.sum(d0 + d1),  # b: in both
+    ]
+    np.testing.assert_allclose(g.params, expected, rtol=1e-12)
