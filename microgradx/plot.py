@@ -19,8 +19,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .nn.history import History
     from .nn.module import Module
-    from .nn.train import History
 
 __all__ = ["compare", "decision_boundary", "loss_curve"]
 
@@ -111,10 +111,10 @@ def decision_boundary(
     ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.35,
                 vmin=0, vmax=k - 1 if k == 2 else 9)  # fmt: skip
     if model.nout == 1:
-        from .nn.train import _output_activation
+        from .nn.task import default_threshold
 
         scores = predict(model, grid, raw=True)[:, 0].reshape(gx.shape)
-        cut = 0.5 if _output_activation(model) == "sigmoid" else 0.0
+        cut = default_threshold(model)
         if scores.min() < cut < scores.max():
             ax.contour(gx, gy, scores, levels=[cut], colors="k", linewidths=1.2)
     ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=cmap, vmin=0, vmax=k - 1 if k == 2 else 9,
