@@ -10,6 +10,7 @@ Figures are made without pyplot, so nothing pops up and nothing is shown twice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,11 @@ def _save(fig: Figure, path: str | Path | None) -> Figure:
     return fig
 
 
+def _percent(fractions: list[float | None]) -> list[float]:
+    """Fractions as percentages; an epoch without a value is a gap (NaN)."""
+    return [math.nan if a is None else 100 * a for a in fractions]
+
+
 def loss_curve(history: History, path: str | Path | None = None, title: str = "") -> Figure:
     """Loss per epoch (and accuracy, when known), training and validation.
 
@@ -63,9 +69,9 @@ def loss_curve(history: History, path: str | Path | None = None, title: str = ""
     ax.grid(alpha=0.3)
     if has_acc:
         ax = axes[1]
-        ax.plot(epochs, [100 * a for a in history.accuracy], label="training")
+        ax.plot(epochs, _percent(history.accuracy), label="training")
         if history.has_validation and history.val_accuracy[-1] is not None:
-            ax.plot(epochs, [100 * a for a in history.val_accuracy], label="validation")
+            ax.plot(epochs, _percent(history.val_accuracy), label="validation")
             ax.legend()
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)")

@@ -144,18 +144,19 @@ class Module:
             raise ValueError(f"expected inputs of shape (n, {self.nin}), got {X.shape}")
         return X
 
-    def _check_input(self, x: object) -> list:
+    def _check_input(self, x: object) -> list[Any]:
+        row: list[Any]
         if isinstance(x, np.ndarray):
             if x.ndim != 1:
                 raise ValueError(f"expected one input row of {self.nin} numbers, got {x.shape}")
-            x = x.tolist()
+            row = x.tolist()
         elif isinstance(x, (Value, Real)):
-            x = [x]
+            row = [x]
         else:
-            x = list(x)  # type: ignore[call-overload]
-        if len(x) != self.nin:
-            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(x)}")
-        return x
+            row = list(x)  # type: ignore[call-overload]
+        if len(row) != self.nin:
+            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(row)}")
+        return row
 
     # --- saving and loading (see :mod:`microgradx.nn.serialize`) ---------------------
 
@@ -409,7 +410,8 @@ class MLP(Module):
         self.nout = self.nouts[-1]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation, "output_activation")
-        if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
+        real = isinstance(dropout, (int, float, Real)) and not isinstance(dropout, bool)
+        if not real or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.init = init
@@ -443,16 +445,18 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
-        x = self._check_input(x)
+        row: Sequence[float | Value] = self._check_input(x)
         p = self.dropout if self.training else 0.0
         last = len(self.layers) - 1
+        out: list[Value] = []
         for i, layer in enumerate(self.layers):
-            x = layer._forward(x)
+            out = layer._forward(row)
             if p and i < last:
-                keep = self._rng.random(len(x)) >= p
+                keep = self._rng.random(len(out)) >= p
                 scale = 1.0 / (1.0 - p)
-                x = [h * (scale if k else 0.0) for h, k in zip(x, keep)]
-        return x
+                out = [h * (scale if k else 0.0) for h, k in zip(out, keep)]
+            row = out
+        return out
 
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         A = self._check_batch(X)

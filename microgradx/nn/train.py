@@ -155,7 +155,8 @@ def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None)
             f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}"
         )
     cls = OPTIMIZERS[optimizer]
-    return cls(model.parameters()) if lr is None else cls(model.parameters(), lr=lr)
+    kwargs = {} if lr is None else {"lr": lr}
+    return cls(model.parameters(), **kwargs)
 
 
 def _evaluate(model: Module, X: np.ndarray, task: Task) -> tuple[float, float | None]:
@@ -251,7 +252,7 @@ def fit(
         raise ValueError(
             f"early_stopping must be a patience (int) or EarlyStopping, got {early_stopping!r}"
         )
-    monitor = None
+    monitor = "loss"
     if early_stopping is not None:
         monitor = early_stopping.monitor or ("val_loss" if validation is not None else "loss")
         if monitor == "val_loss" and validation is None:

@@ -186,7 +186,8 @@ class _Compiler:
         has_bias = neurons[members[0]][2] is not None
         bias = np.array([neurons[m][2] for m in members], dtype=int) if has_bias else None
         # one activation applied to every neuron (and nothing else using the sums)?
-        act, act_param, act_outs = None, None, ()
+        act, act_param = None, None
+        act_outs: tuple[int, ...] = ()
         users = [self.users.get(m, []) for m in members]
         if all(len(u) == 1 for u in users):
             acts = [u[0] for u in users]

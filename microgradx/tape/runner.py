@@ -250,7 +250,9 @@ class _Backward:
             dZ = dA
         else:
             dZ = dA * ins.act.np_df(A, Z, *_act_extra(ins))[0]
-            dZ = _add_columns(dZ, z_cols, self.grads, shape)  # pre-activations used elsewhere
+            used = _add_columns(None, z_cols, self.grads, shape)  # pre-activations read elsewhere
+            if used is not None:
+                dZ = dZ + used
         self._leaf_grads(ins, dZ.T @ H, dZ.sum(axis=0))
         self._route(k, ins, dZ @ W)
 
