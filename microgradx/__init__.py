@@ -11,7 +11,7 @@
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
-from .graph import stats, topological_order
+from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
 from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
@@ -44,4 +44,5 @@ __all__ = [
     "stepper",
     "sum",
     "topological_order",
+    "users",
 ]
