@@ -61,6 +61,7 @@ __all__ = [
     "exp",
     "local_grads_of",
     "log",
+    "markdown_table",
     "register",
     "registered",
     "sin",
@@ -116,6 +117,7 @@ class Op:
     arg_name: str | None = None
     arg_default: float | None = None
     arg_symbol: str | None = None
+    usage: str = ""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()):
@@ -126,6 +128,8 @@ class Op:
             object.__setattr__(self, "np_f", self.f)
         if self.np_df is None:
             object.__setattr__(self, "np_df", self.df)
+        if not self.usage:
+            object.__setattr__(self, "usage", _method_usage(self))
 
     def forward(self, *args: float) -> float:
         """Compute the op on floats with IEEE results (inf/nan, never an exception)."""
@@ -161,6 +165,14 @@ class Op:
             return f"{operands[0]} {symbol} {operands[1]}"
         shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
         return f"{symbol}({', '.join(shown)})"
+
+
+def _method_usage(op: Op) -> str:
+    """How a method op is written: ``x.tanh()``, ``x.max(y)``, ``x.leaky_relu(slope=0.01)``."""
+    operands = {1: [], 2: ["y"]}.get(op.arity or 0, ["*others"])
+    if op.arg_name is not None:
+        operands.append(f"{op.arg_name}={op.arg_default!r}")
+    return f"x.{op.name}({', '.join(operands)})"
 
 
 OPS: dict[str, Op] = {}
@@ -219,6 +231,15 @@ def local_grads_of(node: Any) -> tuple[float, ...]:
     """∂node/∂operand for each operand of ``node`` (floats), from the op table."""
     grads = OPS[node.op].local_grads(node.data, *args_of(node))
     return tuple(grads[: len(node.children)])
+
+
+def markdown_table() -> str:
+    """The op table as a Markdown table (the README's list of operations)."""
+    rows = ["| op | symbol | written | local derivatives |", "| --- | --- | --- | --- |"]
+    for op in OPS.values():
+        cells = (f"`{op.name}`", op.symbol, f"`{op.usage}`", op.formula)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
 
 
 # --- elementwise functions for derivative rules ---------------------------------
@@ -357,7 +378,7 @@ register(Op(
     f=lambda a, b: a + b,
     df=lambda out, a, b: (1.0, 1.0),
     formula="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
-    method=False, infix=True,
+    usage="a + b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
@@ -365,7 +386,7 @@ register(Op(
     f=lambda a, b: a - b,
     df=lambda out, a, b: (1.0, -1.0),
     formula="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
-    method=False, infix=True,
+    usage="a - b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
@@ -373,7 +394,7 @@ register(Op(
     f=lambda a, b: a * b,
     df=lambda out, a, b: (b, a),
     formula="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
-    method=False, infix=True,
+    usage="a * b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
@@ -381,7 +402,7 @@ register(Op(
     f=lambda a, b: a / b,
     df=lambda out, a, b: (1.0 / b, -a / (b * b)),
     formula="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
-    method=False, infix=True,
+    usage="a / b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
@@ -389,7 +410,7 @@ register(Op(
     f=lambda a: -a,
     df=lambda out, a: (-1.0,),
     formula="∂(−a)/∂a = −1",
-    method=False,
+    usage="-a", method=False,
 ))  # fmt: skip
 
 # ``pow`` has two forms: ``a ** b`` with ``b`` a Value (two operands), or with ``b``
@@ -401,7 +422,7 @@ register(Op(
     np_f=np.power,
     np_df=_np_pow_grads,
     formula="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
-    method=False, infix=True, arg_symbol="^{arg}",
+    usage="a ** b", method=False, infix=True, arg_symbol="^{arg}",
 ))  # fmt: skip
 
 register(Op(
@@ -488,7 +509,7 @@ register(Op(
     df=lambda out, *args: (1.0,) * len(args),
     np_f=lambda *args: sum(args, np.float64(0.0)),
     formula="∂(a₁+…+aₙ)/∂aᵢ = 1",
-    method=False,
+    usage="microgradx.sum(values)", method=False,
 ))  # fmt: skip
 
 register(Op(

@@ -494,3 +494,16 @@ def test_random_expressions_have_the_gradients_of_the_graph_by_hand(expression, 
         a, b = leaf.grad, h[name].grad
         assert a == b or (math.isnan(a) and math.isnan(b)), (text, name)
     assert set(e.variables) == {n for n in NAMES if n in text}
+
+
+@pytest.mark.parametrize("name", [name for name, op in microgradx.OPS.items() if op.method])
+def test_every_op_with_a_method_is_a_function(name):
+    from op_cases import CASES, build
+
+    case = CASES[name]
+    point = case.points[0]
+    names = ["a", "b", "c", "d"][: len(point)]
+    extra = "" if case.arg is None else f", {case.arg!r}"
+    e = parse(f"{name}({', '.join(names)}{extra})", **dict(zip(names, point)))
+    expected = build(name, [Value(x, label=n) for n, x in zip(names, point)])
+    assert shape(e.output) == shape(expected)

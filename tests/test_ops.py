@@ -7,6 +7,7 @@ differentiated numerically with a central difference written in this file.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,10 @@ def test_captions_and_symbols_come_from_the_row():
     assert OPS["pow"].caption(["x"], 2.0, fmt=lambda v: f"{v:g}") == "x^2"
     assert OPS["sum"].caption(["a", "b", "c", "d", "e"], None) == "Σ(a, b, c, …)"
     assert OPS["leaky_relu"].symbol_for(0.1) == "lrelu"
+
+
+def test_readme_op_table_is_the_table():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- op table:")
+    table = readme[readme.index("\n", start) + 1 : readme.index("<!-- end of op table -->")]
+    assert table.strip() == ops.markdown_table()
