@@ -306,7 +306,12 @@ def _np_sigmoid(a):
 def _pow_grads(out, a, b):
     # d/da a^b = b·a^(b-1)   (0 when b == 0, as in PyTorch)
     # d/db a^b = a^b·ln a    (0 at a == 0 with b >= 0; nan at a < 0)
-    da = 0.0 if _data(b) == 0 else b * _power(a, b - 1)
+    # A constant 0 where b·a^(b−1) would be 0·inf; a Value b keeps its product, so
+    # that ∂²/∂a∂b = a^(b−1)·(1 + b·ln a) stays right at b = 0.
+    if _data(b) == 0 and (isinstance(b, _NUMBERS) or _data(a) == 0):
+        da = 0.0
+    else:
+        da = b * _power(a, b - 1)
     if not isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
         return (da,)  # Values, with a constant exponent: b is not an operand
     base = _data(a)

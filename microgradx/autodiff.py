@@ -1,0 +1,249 @@
+"""Derivatives as values: ``grad``, higher orders, and functions that return derivatives.
+
+``output.backward()`` stores ∂output/∂v in every ``v.grad``. :func:`grad` computes the
+same chain rule but *returns* the derivatives of the inputs you ask for, touching no
+``.grad``::
+
+    ∂f/∂v = Σ over users u of v:  ∂f/∂u · ∂u/∂v
+
+With ``create_graph=True`` the backward pass is itself recorded as a graph of Values:
+each local derivative ∂u/∂v comes from the op's row in :mod:`microgradx.ops`, applied to
+the forward Values (``df`` is written once for floats, arrays and Values), and each
+product and sum above is a new node. The results are then ordinary Values: they can be
+drawn (labelled ``∂f/∂x``), stepped through, and differentiated again, which gives
+second derivatives, Hessians and Newton's method from the same table as the first
+derivatives.
+
+Where an op's first derivative is piecewise constant (``relu``, ``leaky_relu``, ``abs``,
+``max``, ``min``) it is a number in the derivative graph, so the second derivative is 0,
+kinks included (``relu''(0) = 0``); ``max``/``min`` send the gradient to the input that
+won in the forward pass, half each on a tie.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import overload
+
+import numpy as np
+
+from . import engine
+from .engine import Value, ValueLike, _as_value
+from .graph import topological_order
+from .ops import OPS, args_of
+
+__all__ = ["derivative", "grad", "gradient", "hessian"]
+
+Grad = float | Value  # a gradient while it is built: a number (a constant) or a Value
+
+
+@overload
+def grad(output: Value, inputs: Value, create_graph: bool = False) -> Value: ...
+
+
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]: ...
+
+
+def grad(
+    output: Value, inputs: Value | Sequence[Value], create_graph: bool = False
+) -> Value | list[Value]:
+    """∂output/∂input for each input, without touching any ``.grad``.
+
+    Args:
+        output: the Value to differentiate.
+        inputs: a Value or a sequence of Values (leaves or intermediate nodes) of
+            ``output``'s graph; one not in the graph gets 0.
+        create_graph: if False, the results are constants (leaves); if True, they
+            are Values whose graph is the backward pass, so they can be drawn and
+            differentiated again.
+
+    Returns:
+        One Value per input (a single Value if ``inputs`` is a Value), labelled
+        ``∂f/∂x`` with the output's and the input's labels (``f`` and ``x0``,
+        ``x1``, … where they have none). With ``create_graph=True`` a result may be
+        a Value of the forward graph itself: for ``f = u·z``, ∂f/∂u *is* ``z``.
+
+    Example::
+
+        >>> x = Value(3.0, "x")
+        >>> f = x * x * x
+        >>> df = grad(f, x, create_graph=True)  # 3x² as a graph
+        >>> df.data, grad(df, x).data  # 3x² = 27, 6x = 18
+        (27.0, 18.0)
+    """
+    single = isinstance(inputs, Value)
+    wanted: list[Value] = [inputs] if single else list(inputs)  # type: ignore[list-item]
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, not {type(output).__name__}")
+    for v in wanted:
+        if not isinstance(v, Value):
+            raise TypeError(f"inputs must be Values, not {type(v).__name__}")
+    found = _backward_pass(output, set(wanted), create_graph)
+    forward = set(topological_order(output)) if create_graph else set()
+    f = output.label or "f"
+    results = []
+    for i, v in enumerate(wanted):
+        name = f"∂{f}/∂{v.label or f'x{i}'}"
+        g = found.get(v, 0.0)
+        if isinstance(g, Value):
+            if not g.label and g not in forward:  # made by the backward pass: name it
+                g.label = name
+            results.append(g)
+        else:
+            results.append(Value(g, label=name))
+    return results[0] if single else results
+
+
+def _backward_pass(output: Value, wanted: set[Value], create_graph: bool) -> dict[Value, Grad]:
+    """The chain rule from ``output`` down, as numbers or (``create_graph``) as Values.
+
+    Nodes are visited output first (reverse topological order), so when a node is
+    reached every user has already passed its contribution ∂f/∂u·∂u/∂node down, and
+    their sum is the node's gradient. Returns the gradients of the ``wanted`` nodes.
+    """
+    f = output.label or "f"
+    needed = _leading_to(output, wanted)
+    contributions: dict[Value, list[Grad]] = {output: [1.0]} if output in needed else {}
+    found: dict[Value, Grad] = {}
+    for node in topological_order(output, reverse=True):
+        parts = contributions.pop(node, None)
+        if parts is None:
+            continue  # the wanted nodes do not depend on it, or it on them
+        upstream = _total(parts, f"∂{f}/∂{node.label}" if node.label else "")
+        if node in wanted:
+            found[node] = upstream
+        if not node.children:
+            continue
+        rule = OPS[node.op]
+        if create_graph:
+            extra = () if node.arg is None else (node.arg,)
+            local = rule.df(node, *node.children, *extra)
+        else:
+            local = rule.local_grads(node.data, *args_of(node))
+        for child, d in zip(node.children, local):
+            if child in needed:
+                part = _times(d, upstream)
+                if isinstance(part, Value) or part != 0.0:
+                    contributions.setdefault(child, []).append(part)
+    return found
+
+
+def _leading_to(output: Value, wanted: set[Value]) -> set[Value]:
+    """The nodes of ``output``'s graph on a path to a ``wanted`` node (those included)."""
+    needed: set[Value] = set()
+    for node in topological_order(output):  # operands first
+        if node in wanted or any(c in needed for c in node.children):
+            needed.add(node)
+    return needed
+
+
+def _times(local: Grad, upstream: Grad) -> Grad:
+    """local·upstream, folding numbers: 1·g is g itself, 0·g is 0 (g finite)."""
+    if not isinstance(local, Value):
+        local = float(local)
+        if not isinstance(upstream, Value):
+            return local * upstream
+        if local == 0.0 and math.isfinite(upstream.data):
+            return 0.0
+        if local == 1.0:
+            return upstream
+        if local == -1.0:
+            return -upstream
+        return local * upstream
+    if not isinstance(upstream, Value) and upstream == 1.0:
+        return local
+    return local * upstream
+
+
+def _total(parts: list[Grad], label: str) -> Grad:
+    """The sum of a node's gradient contributions: a number, a Value, or one Σ node."""
+    numbers = [p for p in parts if not isinstance(p, Value)]
+    values = [p for p in parts if isinstance(p, Value)]
+    constant = 0.0
+    for p in numbers:
+        constant += float(p)
+    if not values:
+        return constant
+    if len(values) == 1 and constant == 0.0:
+        return values[0]
+    total = engine.sum([*values, constant] if constant else values)
+    if label:
+        total.label = label
+    return total
+
+
+# --- functions that return derivatives ---------------------------------------------------
+
+
+def derivative(f: Callable[[Value], Value], order: int = 1) -> Callable[[ValueLike], ValueLike]:
+    """The function x ↦ f⁽ⁿ⁾(x), the ``order``-th derivative of ``f`` (one variable).
+
+    ``f`` takes a Value and returns a Value. The returned function takes a number and
+    returns a float, or takes a Value and returns a Value (a graph, so derivatives
+    compose: ``derivative(derivative(f))`` is ``derivative(f, 2)``).
+
+    Example::
+
+        >>> d2 = derivative(lambda x: x.tanh(), order=2)
+        >>> round(d2(0.5), 6)  # −2·tanh(x)·(1 − tanh²x)
+        -0.726862
+    """
+    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+        raise ValueError(f"order must be a non-negative int, got {order!r}")
+
+    def df(x: ValueLike) -> ValueLike:
+        as_value = isinstance(x, Value)
+        leaf = x if as_value else Value(x, label="x")  # type: ignore[arg-type]
+        out = _checked(f(leaf))
+        for k in range(order):
+            last = k == order - 1
+            out = grad(out, leaf, create_graph=as_value or not last)
+        return out if as_value else out.data
+
+    df.__name__ = f"d{order}_{getattr(f, '__name__', 'f')}"
+    df.__doc__ = f"The derivative of order {order} of {getattr(f, '__name__', 'f')}."
+    return df
+
+
+def gradient(f: Callable[..., Value]) -> Callable[..., list[float]]:
+    """The function (x₁, …, xₙ) ↦ [∂f/∂x₁, …, ∂f/∂xₙ] for ``f`` of n Values.
+
+    Example::
+
+        >>> gradient(lambda x, y: x * y + y)(3.0, 2.0)  # [y, x + 1]
+        [2.0, 4.0]
+    """
+
+    def g(*xs: float) -> list[float]:
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        return [d.data for d in grad(_checked(f(*leaves)), leaves)]
+
+    return g
+
+
+def hessian(f: Callable[..., Value]) -> Callable[..., np.ndarray]:
+    """The function (x₁, …, xₙ) ↦ H with Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ, for ``f`` of n Values.
+
+    The gradient is built once as a graph (``create_graph=True``) and each of its n
+    entries is differentiated again: n + 1 backward passes.
+
+    Example::
+
+        >>> hessian(lambda x, y: x * x * y)(3.0, 2.0).tolist()  # [[2y, 2x], [2x, 0]]
+        [[4.0, 6.0], [6.0, 0.0]]
+    """
+
+    def h(*xs: float) -> np.ndarray:
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        first = grad(_checked(f(*leaves)), leaves, create_graph=True)
+        return np.array([[d.data for d in grad(g, leaves)] for g in first])
+
+    return h
+
+
+def _checked(out: object) -> Value:
+    if isinstance(out, Value):
+        return out
+    return _as_value(out)  # a number: a constant (its derivatives are 0)
