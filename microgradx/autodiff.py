@@ -23,6 +23,7 @@ won in the forward pass, half each on a tie.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import overload
 
@@ -33,7 +34,7 @@ from .engine import Value, ValueLike, _as_value
 from .graph import topological_order
 from .ops import OPS, args_of
 
-__all__ = ["derivative", "grad", "gradient", "hessian"]
+__all__ = ["derivative", "derivative_name", "grad", "gradient", "hessian"]
 
 Grad = float | Value  # a gradient while it is built: a number (a constant) or a Value
 
@@ -85,7 +86,7 @@ def grad(
     f = output.label or "f"
     results = []
     for i, v in enumerate(wanted):
-        name = f"∂{f}/∂{v.label or f'x{i}'}"
+        name = derivative_name(f, v.label or f"x{i}")
         g = found.get(v, 0.0)
         if isinstance(g, Value):
             if not g.label and g not in forward:  # made by the backward pass: name it
@@ -94,6 +95,37 @@ def grad(
         else:
             results.append(Value(g, label=name))
     return results[0] if single else results
+
+
+_SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
+_ORDER = re.compile(r"^∂([²³⁴⁵⁶⁷⁸⁹]?)(.+?)/((?:∂[^∂]+)+)$")
+
+
+def derivative_name(f: str, x: str) -> str:
+    """The name of ∂f/∂x, counting orders: ``∂f/∂x``, then ``∂²f/∂x∂y``, ``∂²f/∂x²``.
+
+    Example::
+
+        >>> derivative_name("f", "x"), derivative_name("∂f/∂x", "y")
+        ('∂f/∂x', '∂²f/∂x∂y')
+        >>> derivative_name("∂²f/∂x∂y", "y")
+        '∂³f/∂x∂y²'
+    """
+    found = _ORDER.match(f)
+    if found is None or "/" in found.group(2):
+        return f"∂{f}/∂{x}"
+    order = _SUPERSCRIPTS.index(found.group(1)) + 1 if found.group(1) else 1
+    if order >= 9:
+        return f"∂{f}/∂{x}"
+    below = found.group(3)
+    last = below.rsplit("∂", 1)[1]
+    base, power = last.rstrip(_SUPERSCRIPTS), last[len(last.rstrip(_SUPERSCRIPTS)) :]
+    if base == x:  # ∂x then ∂x again: ∂x²
+        n = _SUPERSCRIPTS.index(power) + 2 if power else 2
+        below = below[: len(below) - len(last)] + x + _SUPERSCRIPTS[n - 1]
+    else:
+        below += f"∂{x}"
+    return f"∂{_SUPERSCRIPTS[order]}{found.group(2)}/{below}"
 
 
 def _backward_pass(output: Value, wanted: set[Value], create_graph: bool) -> dict[Value, Grad]:
@@ -111,7 +143,7 @@ def _backward_pass(output: Value, wanted: set[Value], create_graph: bool) -> dic
         parts = contributions.pop(node, None)
         if parts is None:
             continue  # the wanted nodes do not depend on it, or it on them
-        upstream = _total(parts, f"∂{f}/∂{node.label}" if node.label else "")
+        upstream = _total(parts, derivative_name(f, node.label) if node.label else "")
         if node in wanted:
             found[node] = upstream
         if not node.children:

@@ -239,3 +239,14 @@ def test_newton_step_from_the_second_derivative():
     for _ in range(8):
         x -= d1(x) / d2(x)
     assert abs(4 * x**3 - 6 * x + 1) < 1e-12 and 12 * x**2 - 6 > 0
+
+
+def test_higher_derivatives_are_named_by_their_order():
+    x, y = Value(0.5, "x"), Value(2.0, "y")
+    f = x * x * y
+    f.label = "f"
+    dx = grad(f, x, create_graph=True)
+    dxy, dxx = grad(dx, [y, x], create_graph=True)
+    assert (dx.label, dxy.label, dxx.label) == ("∂f/∂x", "∂²f/∂x∂y", "∂²f/∂x²")
+    assert (dxy.data, dxx.data) == (1.0, 4.0)  # 2x, 2y
+    assert grad(dxx, y).label == "∂³f/∂x²∂y"
