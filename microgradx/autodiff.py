@@ -36,6 +36,10 @@ from .ops import OPS, args_of
 
 __all__ = ["derivative", "derivative_name", "grad", "gradient", "hessian"]
 
+BACKWARD_SCOPE = "backward"
+"""The :func:`~microgradx.scope` of every node made by ``grad(..., create_graph=True)``:
+``d.draw(clusters=True)`` frames the backward pass apart from the forward Values it reads."""
+
 Grad = float | Value  # a gradient while it is built: a number (a constant) or a Value
 
 
@@ -65,6 +69,9 @@ def grad(
         ``∂f/∂x`` with the output's and the input's labels (``f`` and ``x0``,
         ``x1``, … where they have none). With ``create_graph=True`` a result may be
         a Value of the forward graph itself: for ``f = u·z``, ∂f/∂u *is* ``z``.
+        Every node the backward pass makes is in the scope ``"backward"``, so
+        ``d.draw(clusters=True)`` shows it framed, beside the forward Values it
+        reads, with an edge for each value read.
 
     Example::
 
@@ -81,7 +88,11 @@ def grad(
     for v in wanted:
         if not isinstance(v, Value):
             raise TypeError(f"inputs must be Values, not {type(v).__name__}")
-    found = _backward_pass(output, set(wanted), create_graph)
+    if create_graph:
+        with engine.scope(BACKWARD_SCOPE):  # every node the backward pass makes
+            found = _backward_pass(output, set(wanted), True)
+    else:
+        found = _backward_pass(output, set(wanted), False)
     forward = set(topological_order(output)) if create_graph else set()
     f = output.label or "f"
     results = []
@@ -172,7 +183,7 @@ def _leading_to(output: Value, wanted: set[Value]) -> set[Value]:
 
 
 def _times(local: Grad, upstream: Grad) -> Grad:
-    """local·upstream, folding numbers: 1·g is g itself, 0·g is 0 (g finite)."""
+    """local·upstream, folding numbers: 1·g is g, −1·g is −g, 0·g is 0 (g finite)."""
     if not isinstance(local, Value):
         local = float(local)
         if not isinstance(upstream, Value):
@@ -184,8 +195,11 @@ def _times(local: Grad, upstream: Grad) -> Grad:
         if local == -1.0:
             return -upstream
         return local * upstream
-    if not isinstance(upstream, Value) and upstream == 1.0:
-        return local
+    if not isinstance(upstream, Value):
+        if upstream == 1.0:
+            return local
+        if upstream == -1.0:
+            return -local
     return local * upstream
 
 

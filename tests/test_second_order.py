@@ -250,3 +250,14 @@ def test_higher_derivatives_are_named_by_their_order():
     assert (dx.label, dxy.label, dxx.label) == ("∂f/∂x", "∂²f/∂x∂y", "∂²f/∂x²")
     assert (dxy.data, dxx.data) == (1.0, 4.0)  # 2x, 2y
     assert grad(dxx, y).label == "∂³f/∂x²∂y"
+
+
+def test_backward_nodes_are_framed_apart_from_the_forward_values_they_read():
+    f, (_, x, y, z) = lecture()
+    dx = grad(f, x, create_graph=True)
+    assert dx.scope == "backward" and y.scope == z.scope == f.scope == ""
+    source = dx.draw(clusters=True).source
+    assert "cluster" in source and "backward" in source
+    with microgradx.scope("model"):
+        inner = grad(x * x, x, create_graph=True)
+    assert inner.scope == "model/backward"
