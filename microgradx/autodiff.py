@@ -90,9 +90,9 @@ def grad(
             raise TypeError(f"inputs must be Values, not {type(v).__name__}")
     if create_graph:
         with engine.scope(BACKWARD_SCOPE):  # every node the backward pass makes
-            found = _backward_pass(output, set(wanted), True)
+            found = _backward_pass(output, set(wanted))
     else:
-        found = _backward_pass(output, set(wanted), False)
+        found = _numbers_pass(output, set(wanted))
     forward = set(topological_order(output)) if create_graph else set()
     f = output.label or "f"
     results = []
@@ -139,8 +139,8 @@ def derivative_name(f: str, x: str) -> str:
     return f"∂{_SUPERSCRIPTS[order]}{found.group(2)}/{below}"
 
 
-def _backward_pass(output: Value, wanted: set[Value], create_graph: bool) -> dict[Value, Grad]:
-    """The chain rule from ``output`` down, as numbers or (``create_graph``) as Values.
+def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
+    """The chain rule from ``output`` down, recorded as Values (numbers where constant).
 
     Nodes are visited output first (reverse topological order), so when a node is
     reached every user has already passed its contribution ∂f/∂u·∂u/∂node down, and
@@ -159,18 +159,32 @@ def _backward_pass(output: Value, wanted: set[Value], create_graph: bool) -> dic
             found[node] = upstream
         if not node.children:
             continue
-        rule = OPS[node.op]
-        if create_graph:
-            extra = () if node.arg is None else (node.arg,)
-            local = rule.df(node, *node.children, *extra)
-        else:
-            local = rule.local_grads(node.data, *args_of(node))
+        # the op's own rule, applied to Values: the local derivatives as a graph
+        extra = () if node.arg is None else (node.arg,)
+        local = OPS[node.op].df(node, *node.children, *extra)
         for child, d in zip(node.children, local):
             if child in needed:
                 part = _times(d, upstream)
                 if isinstance(part, Value) or part != 0.0:
                     contributions.setdefault(child, []).append(part)
     return found
+
+
+def _numbers_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
+    """The chain rule on numbers, as ``backward()`` computes it, into a dict.
+
+    ``grads[v]`` collects ∂f/∂v; a node's value is complete when it is reached, since
+    every user comes before it in reverse topological order.
+    """
+    grads: dict[Value, float] = {output: 1.0}
+    for node in topological_order(output, reverse=True, leaves=False):
+        upstream = grads.get(node)
+        if upstream is None:
+            continue
+        local = OPS[node.op].local_grads(node.data, *args_of(node))
+        for child, d in zip(node.children, local):
+            grads[child] = grads.get(child, 0.0) + d * upstream
+    return {v: grads[v] for v in wanted if v in grads}
 
 
 def _leading_to(output: Value, wanted: set[Value]) -> set[Value]:

@@ -261,3 +261,25 @@ def test_backward_nodes_are_framed_apart_from_the_forward_values_they_read():
     with microgradx.scope("model"):
         inner = grad(x * x, x, create_graph=True)
     assert inner.scope == "model/backward"
+
+
+def test_deep_chains_need_no_recursion():
+    # f = sin(sin(…sin(x))) 20 000 deep; f' = Π cos(sᵢ), f'' by differences of f'
+    x = Value(0.3, "x")
+    y = x
+    for _ in range(20_000):
+        y = y.sin()
+    d = grad(y, x, create_graph=True)
+    second_derivative = grad(d, x).data
+
+    def first_at(v):
+        s, product = v, 1.0
+        for _ in range(20_000):
+            product *= math.cos(s)
+            s = math.sin(s)
+        return product
+
+    assert d.data == pytest.approx(first_at(0.3), rel=1e-12)
+    h = step(0.3)
+    numeric = (first_at(0.3 + h) - first_at(0.3 - h)) / (2 * h)
+    assert second_derivative == pytest.approx(numeric, rel=1e-5)
