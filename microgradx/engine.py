@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .graph import topological_order
-from .ops import MATH_ERRORS, OPS, Op, subscribe
+from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
 
 __all__ = ["Value", "detect_anomaly", "dot", "is_grad_enabled", "no_grad", "scope", "sum"]
 
@@ -90,7 +90,7 @@ class Value:
         if len(children) == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
         else:
-            args = _operand_data(children, arg)
+            args = operand_args(children, arg)
         try:
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
@@ -210,7 +210,7 @@ class Value:
                 a.grad += da * upstream
                 b.grad += db * upstream
             else:
-                args = _operand_data(children, node.arg)
+                args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
                     child.grad += local * upstream
             if _anomaly:
@@ -272,15 +272,6 @@ def _fill(
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _POW, _NEG, _SUM = OPS["pow"], OPS["neg"], OPS["sum"]
-
-
-def _operand_data(children: tuple[Value, ...], arg: float | None) -> tuple:
-    """The numbers an op's rules take: each operand's data, then the extra number.
-
-    The same as :func:`microgradx.ops.args_of` for a node not made yet.
-    """
-    args = tuple([c.data for c in children])
-    return args if arg is None else (*args, arg)
 
 
 def _number(x: object) -> float:

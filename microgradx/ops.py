@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import keyword
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +62,7 @@ __all__ = [
     "local_grads_of",
     "log",
     "markdown_table",
+    "operand_args",
     "register",
     "registered",
     "sin",
@@ -221,10 +222,19 @@ def registered(op: Op) -> Iterator[Op]:
         unregister(op.name)
 
 
+def operand_args(children: Sequence[Any], arg: float | None) -> tuple:
+    """The numbers an op's rules take: each operand's data, then the extra number (if any).
+
+    This order, operands then ``arg``, is how every rule is called: ``f(*args)`` and
+    ``df(out, *args)``.
+    """
+    args = tuple([c.data for c in children])
+    return args if arg is None else (*args, arg)
+
+
 def args_of(node: Any) -> tuple:
-    """The numbers an op's rules take for ``node``: each operand's data, then ``node.arg``."""
-    args = tuple([c.data for c in node.children])
-    return args if node.arg is None else (*args, node.arg)
+    """:func:`operand_args` of a node: its operands' data, then ``node.arg``."""
+    return operand_args(node.children, node.arg)
 
 
 def local_grads_of(node: Any) -> tuple[float, ...]:
