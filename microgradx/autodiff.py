@@ -255,7 +255,7 @@ def derivative(f: Callable[[Value], Value], order: int = 1) -> Callable[[ValueLi
 
     def df(x: ValueLike) -> ValueLike:
         as_value = isinstance(x, Value)
-        leaf = x if as_value else Value(x, label="x")  # type: ignore[arg-type]
+        leaf = x if isinstance(x, Value) else Value(x, label="x")
         out = _checked(f(leaf))
         for k in range(order):
             last = k == order - 1

@@ -65,6 +65,14 @@ class Value:
     """
 
     __slots__ = ("arg", "children", "data", "grad", "is_param", "label", "op", "scope")
+    data: float
+    grad: float
+    label: str
+    op: str
+    children: tuple[Value, ...]
+    arg: float | None
+    scope: str
+    is_param: bool
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -287,28 +295,29 @@ _made: set[str] = set()  # names of the methods made here (the others are hand-w
 def _method_for(op: Op) -> Callable[..., Value]:
     """``Value.<op.name>``: applies ``op`` to ``self``, further operands and its number."""
     name = op.name
+    method: Callable[..., Value]
     if op.arg_name is not None:
         if op.arity != 1:
             raise ValueError(f"op {name!r}: an extra number is supported for one operand only")
 
-        def method(self: Value, arg: float | None = op.arg_default) -> Value:
+        def with_arg(self: Value, arg: float | None = op.arg_default) -> Value:
             if arg is None:
                 raise TypeError(f"{name}() needs its {op.arg_name}")
             return Value._make(OPS[name], (self,), _to_float(arg))
 
-        signature = f"({op.arg_name}={op.arg_default!r})"
+        method, signature = with_arg, f"({op.arg_name}={op.arg_default!r})"
     elif op.arity == 1:
 
-        def method(self: Value) -> Value:
+        def unary(self: Value) -> Value:
             return Value._make(OPS[name], (self,))
 
-        signature = "()"
+        method, signature = unary, "()"
     else:
 
-        def method(self: Value, *others: ValueLike) -> Value:
+        def n_ary(self: Value, *others: ValueLike) -> Value:
             return Value.apply(OPS[name], self, *others)
 
-        signature = "(other)" if op.arity == 2 else "(*others)"
+        method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"{op.symbol}: {name}{signature}. {op.formula}".rstrip(". ") + "."
     return method

@@ -36,6 +36,7 @@ import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
+from typing import Any, cast
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def _arguments(name: str) -> tuple[int, int]:
     return op.arity + (op.arg_default is None), op.arity + 1
 
 
-_BINARY: dict[type, Callable[[object, object], object]] = {
+_BINARY: dict[type, Callable[[Any, Any], Value]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -253,7 +254,7 @@ def parse(text: str, /, **values: float | Value) -> Expression:
                 ordered[node.id] = named[node.id]
         result = _evaluate(expression, env, lines)
         if isinstance(statement, ast.Assign):
-            name = statement.targets[0].id
+            name = cast(ast.Name, statement.targets[0]).id  # checked: one plain name
             result = _named(result, name, id(result) in named_ids)
             env[name] = named[name] = ordered[name] = result
             named_ids.add(id(result))
@@ -495,7 +496,9 @@ def _resolve(
 ) -> dict[str, Value]:
     """Check every name has a value when it is used; return the variables in order."""
     assigned_at = {  # name -> where it is assigned; the first assignment wins (reversed)
-        s.targets[0].id: "line {}, column {}".format(*_position(s.targets[0], lines))
+        cast(ast.Name, s.targets[0]).id: "line {}, column {}".format(
+            *_position(s.targets[0], lines)
+        )
         for s in reversed(statements)
         if isinstance(s, ast.Assign)
     }
@@ -518,7 +521,7 @@ def _resolve(
             else:
                 missing.setdefault(name, node)
         if isinstance(statement, ast.Assign):
-            target = statement.targets[0]
+            target = cast(ast.Name, statement.targets[0])  # checked: one plain name
             name = target.id
             if name in given:
                 raise _error(
@@ -566,7 +569,7 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
     while stack:
         node, ready = stack.pop()
         if isinstance(node, ast.Constant):
-            results.append(_number(node.value))
+            results.append(_number(cast(float, node.value)))  # checked: a real number
         elif isinstance(node, ast.Name):
             results.append(env[node.id])
         elif not ready:
@@ -575,8 +578,8 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
                 operands: list[ast.AST] = [node.left, node.right]
             elif isinstance(node, ast.UnaryOp):
                 operands = [node.operand]
-            else:  # ast.Call
-                operands = list(node.args)
+            else:
+                operands = list(cast(ast.Call, node).args)
             stack.extend((operand, False) for operand in reversed(operands))
         elif isinstance(node, ast.BinOp):
             right = results.pop()
@@ -587,11 +590,12 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
         elif isinstance(node, ast.UnaryOp):
             operand = results.pop()
             results.append(-operand if isinstance(node.op, ast.USub) else operand)
-        else:  # ast.Call
-            count = len(node.args)
+        else:
+            call = cast(ast.Call, node)  # checked: the only other construct
+            count = len(call.args)
             args = results[len(results) - count :]
             del results[len(results) - count :]
-            results.append(_call(node, args, lines))
+            results.append(_call(call, args, lines))
     return results[0]
 
 
