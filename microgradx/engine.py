@@ -17,6 +17,7 @@ of every path through which an operand reaches the output.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
@@ -29,10 +30,42 @@ from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
 
 __all__ = ["Value", "detect_anomaly", "dot", "is_grad_enabled", "no_grad", "scope", "sum"]
 
-# Global switches, changed by the context managers at the end of this module.
-_grad_enabled = True  # False inside no_grad(): results record no operands
-_anomaly = False  # True inside detect_anomaly(): non-finite numbers raise
-_scope: str | None = None  # "layer0/neuron3" inside scope("layer0"), scope("neuron3")
+
+class _Mode:
+    """The engine's switches, as one immutable object (a new one per change).
+
+    Attributes:
+        grad_enabled: False inside :func:`no_grad`: results record no operands.
+        anomaly: True inside :func:`detect_anomaly`: non-finite numbers raise.
+        scope: ``"layer0/neuron3"`` inside ``scope("layer0")``, ``scope("neuron3")``;
+            ``""`` outside every scope.
+    """
+
+    __slots__ = ("anomaly", "grad_enabled", "scope")
+
+    def __init__(self, grad_enabled: bool = True, anomaly: bool = False, scope: str = "") -> None:
+        self.grad_enabled = grad_enabled
+        self.anomaly = anomaly
+        self.scope = scope
+
+    def but(self, **changes: bool | str) -> _Mode:
+        """A copy of this mode with ``changes`` applied."""
+        fields = {"grad_enabled": self.grad_enabled, "anomaly": self.anomaly, "scope": self.scope}
+        return _Mode(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+class _Switches(threading.local):
+    """The switches of the current thread: each thread starts with the defaults.
+
+    As in PyTorch, ``no_grad()``, ``detect_anomaly()`` and ``scope()`` change only the
+    thread that enters them. The hot path reads ``_switches.mode`` once per node (one
+    thread-local lookup) and then plain attributes of that object.
+    """
+
+    mode = _Mode()
+
+
+_switches = _Switches()
 
 
 class Value:
@@ -79,7 +112,7 @@ class Value:
             data = _to_float(data)
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        _fill(self, data, label, "", (), None)
+        _fill(self, data, label, "", (), None, _switches.mode.scope)
 
     @property
     def param(self) -> float | None:
@@ -103,11 +136,12 @@ class Value:
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
             data = op.forward(*args)
-        if _anomaly and not math.isfinite(data):
+        mode = _switches.mode  # this thread's switches, read once
+        if mode.anomaly and not math.isfinite(data):
             _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
-        if _grad_enabled:
-            return _fill(_new(Value), data, "", op.name, children, arg)
-        return _fill(_new(Value), data, "", "", (), arg)  # no_grad(): a constant
+        if mode.grad_enabled:
+            return _fill(_new(Value), data, "", op.name, children, arg, mode.scope)
+        return _fill(_new(Value), data, "", "", (), arg, mode.scope)  # no_grad(): a constant
 
     @staticmethod
     def apply(op: Op | str, *operands: ValueLike, arg: float | None = None) -> Value:
@@ -198,6 +232,7 @@ class Value:
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
         order = topological_order(self, reverse=True, leaves=False)
+        anomaly = _switches.mode.anomaly
         for node in order:
             node.grad = 0.0
         self.grad += grad
@@ -221,7 +256,7 @@ class Value:
                 args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
                     child.grad += local * upstream
-            if _anomaly:
+            if anomaly:
                 _check_grads(node)
 
     def zero_grad(self) -> None:
@@ -260,7 +295,13 @@ _new = object.__new__
 
 
 def _fill(
-    node: Value, data: float, label: str, op: str, children: tuple[Value, ...], arg: float | None
+    node: Value,
+    data: float,
+    label: str,
+    op: str,
+    children: tuple[Value, ...],
+    arg: float | None,
+    scope: str = "",
 ) -> Value:
     """Set every field of a new ``node``: the one place a Value is initialised.
 
@@ -273,7 +314,7 @@ def _fill(
     node.op = op
     node.children = children
     node.arg = arg
-    node.scope = _scope or ""
+    node.scope = scope
     node.is_param = False
     return node
 
@@ -388,18 +429,19 @@ def no_grad() -> Iterator[None]:
     """Inside this block, operations record no operands: results are constants.
 
     Use it for optimizer updates and for evaluation, where no backward follows.
+    It applies to the current thread only (other threads keep recording).
     """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous = _switches.mode
+    _switches.mode = previous.but(grad_enabled=False)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _switches.mode = previous
 
 
 def is_grad_enabled() -> bool:
-    """False inside :func:`no_grad`."""
-    return _grad_enabled
+    """False inside :func:`no_grad` (in the current thread)."""
+    return _switches.mode.grad_enabled
 
 
 @contextmanager
@@ -407,14 +449,15 @@ def detect_anomaly() -> Iterator[None]:
     """Inside this block, the first inf or nan raises ``FloatingPointError``.
 
     The error names the operation, its inputs and their labels, both for forward
-    values and for gradients computed by ``backward``.
+    values and for gradients computed by ``backward``. It applies to the current
+    thread only.
     """
-    global _anomaly
-    previous, _anomaly = _anomaly, True
+    previous = _switches.mode
+    _switches.mode = previous.but(anomaly=True)
     try:
         yield
     finally:
-        _anomaly = previous
+        _switches.mode = previous
 
 
 @contextmanager
@@ -422,17 +465,17 @@ def scope(name: str) -> Iterator[str]:
     """Tag every Value created inside with ``name`` (nested scopes join with ``/``).
 
     Drawings can cluster or collapse each scope, e.g. one box per neuron.
-    Yields the full scope path.
+    Yields the full scope path. It applies to the current thread only.
     """
-    global _scope
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"scope name must be a non-empty str without '/', got {name!r}")
-    previous = _scope
-    _scope = f"{previous}/{name}" if previous else name
+    previous = _switches.mode
+    path = f"{previous.scope}/{name}" if previous.scope else name
+    _switches.mode = previous.but(scope=path)
     try:
-        yield _scope
+        yield path
     finally:
-        _scope = previous
+        _switches.mode = previous
 
 
 def _describe(v: Value) -> str:
