@@ -57,8 +57,8 @@ class _Mode:
 class _Switches(threading.local):
     """The switches of the current thread: each thread starts with the defaults.
 
-    As in PyTorch, ``no_grad()``, ``detect_anomaly()`` and ``scope()`` change only the
-    thread that enters them. The hot path reads ``_switches.mode`` once per node (one
+    ``no_grad()``, ``detect_anomaly()`` and ``scope()`` change only the thread that
+    enters them. The hot path reads ``_switches.mode`` once per node (one
     thread-local lookup) and then plain attributes of that object.
     """
 
@@ -141,7 +141,8 @@ class Value:
             _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
         if mode.grad_enabled:
             return _fill(_new(Value), data, "", op.name, children, arg, mode.scope)
-        return _fill(_new(Value), data, "", "", (), arg, mode.scope)  # no_grad(): a constant
+        # no_grad(): a constant that remembers its op but not its operands (no graph)
+        return _fill(_new(Value), data, "", op.name, (), arg, mode.scope)
 
     @staticmethod
     def apply(op: Op | str, *operands: ValueLike, arg: float | None = None) -> Value:
@@ -227,7 +228,16 @@ class Value:
         (1.0 when ``self`` is the output). Gradients of leaves *accumulate* over
         calls (call :meth:`zero_grad` to reset them); gradients of intermediate
         nodes are reset at the start of every call.
+
+        A result made inside :func:`no_grad` has no graph to go back through:
+        ``backward()`` on it raises ``RuntimeError`` instead of silently doing nothing.
         """
+        if self.op and not self.children:
+            raise RuntimeError(
+                f"backward() on a result of {self.op!r} made inside no_grad(): it recorded "
+                "no operands, so there is no graph to differentiate; compute it outside "
+                "no_grad()"
+            )
         grad = _to_float(grad)
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
@@ -280,6 +290,61 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    # bool, int and format follow the float in ``data``, as ``float(v)`` does.
+    def __bool__(self) -> bool:
+        """False exactly when ``data`` is 0 (as ``bool(0.0)``; nan is True)."""
+        return bool(self.data)
+
+    def __int__(self) -> int:
+        """``int(data)``: truncates toward 0; inf and nan raise as for a float."""
+        return int(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.2f}"`` formats ``data``; an empty spec gives ``str(v)``."""
+        return format(self.data, spec) if spec else str(self)
+
+    # --- copies and pickles -------------------------------------------------------------
+
+    def __copy__(self) -> Value:
+        """A new node with the same fields, sharing the operands (a shallow copy)."""
+        new = _fill(_new(type(self)), self.data, self.label, self.op, self.children, self.arg)
+        new.scope, new.grad, new.is_param = self.scope, self.grad, self.is_param
+        return new
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Value:
+        """A copy of the whole graph below this Value, made without recursion.
+
+        Nodes are copied leaves first (topological order), so each node's operands
+        are copied before it; a node reached twice is copied once (``memo``), so
+        shared operands stay shared, at any depth.
+        """
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            children = tuple(memo[id(c)] for c in node.children)  # type: ignore[misc]
+            new = _fill(_new(type(node)), node.data, node.label, node.op, children, node.arg)
+            new.scope, new.grad, new.is_param = node.scope, node.grad, node.is_param
+            memo[id(node)] = new
+        return memo[id(self)]  # type: ignore[return-value]
+
+    def __reduce_ex__(self, protocol: object) -> tuple:
+        """Pickle a leaf (an input, a parameter, a constant); refuse a graph.
+
+        Leaves carry no references, so inputs and parameters pickle. A node
+        with operands is refused: pickling follows operands recursively, so a deep
+        graph would exceed the recursion limit, and flattening it would lose which
+        nodes separately pickled results share. Use ``copy.deepcopy`` for a copy,
+        and ``model.save`` (JSON) to store a model.
+        """
+        if self.children:
+            raise TypeError(
+                f"cannot pickle a Value made by {self.op!r} together with its graph; "
+                "pickle numbers (v.data) or leaves, copy graphs with copy.deepcopy, "
+                "and save models with model.save(path)"
+            )
+        fields = (self.data, self.grad, self.label, self.op, self.arg, self.scope, self.is_param)
+        return (_leaf_from_fields, (type(self), *fields))
+
     def __repr__(self) -> str:
         text = f"Value(data={self.data!r}, grad={self.grad!r}"
         if self.label:
@@ -316,6 +381,22 @@ def _fill(
     node.arg = arg
     node.scope = scope
     node.is_param = False
+    return node
+
+
+def _leaf_from_fields(
+    cls: type[Value],
+    data: float,
+    grad: float,
+    label: str,
+    op: str,
+    arg: float | None,
+    scope: str,
+    is_param: bool,
+) -> Value:
+    """A leaf rebuilt from its fields (the inverse of ``Value.__reduce_ex__``)."""
+    node = _fill(_new(cls), float(data), str(label), str(op), (), arg, str(scope))
+    node.grad, node.is_param = float(grad), bool(is_param)
     return node
 
 

@@ -1,0 +1,112 @@
+"""Engine semantics: backward without a graph, float conversions, copies and pickles."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+
+import pytest
+
+import microgradx as mx
+from microgradx import Value, nn
+from microgradx.graph import topological_order
+
+
+def test_backward_on_a_result_made_under_no_grad_raises():
+    x = Value(2.0, "x")
+    with mx.no_grad():
+        y = x * x + 1
+    with pytest.raises(RuntimeError, match=r"no_grad\(\).*no graph"):
+        y.backward()
+    assert x.grad == 0.0 and y.grad == 0.0
+
+
+def test_backward_on_a_leaf_still_gives_one():
+    x = Value(2.0, "x")
+    x.backward()
+    assert x.grad == 1.0  # ∂x/∂x
+
+
+@pytest.mark.parametrize("number", [0.0, -0.0, 1.0, -2.5, math.inf, math.nan, 1e-300])
+def test_bool_int_and_format_follow_float(number):
+    v = Value(number)
+    assert bool(v) is bool(number)
+    for spec in (".2f", "g", ">12.3e", "+.1%"):
+        assert format(v, spec) == format(number, spec)
+        assert f"{v:{spec}}" == f"{number:{spec}}"
+    if math.isfinite(number):
+        assert int(v) == int(number)
+    else:
+        with pytest.raises((OverflowError, ValueError)):
+            int(number)
+        with pytest.raises(type(_int_error(number))):
+            int(v)
+    assert f"{v}" == str(v)  # no spec: the Value as it prints
+
+
+def _int_error(number: float) -> Exception:
+    try:
+        int(number)
+    except (OverflowError, ValueError) as exc:
+        return exc
+    raise AssertionError("int() of a non-finite float should raise")
+
+
+def _chain(n: int) -> tuple[Value, Value, Value]:
+    x, w = Value(0.5, "x"), Value(1.0, "w")
+    y = x
+    for _ in range(n):
+        y = y * w + x
+    return y, x, w
+
+
+def test_deepcopy_of_a_deep_graph_is_iterative_and_keeps_sharing():
+    y, x, w = _chain(50_000)  # 100,000 operations, far past the recursion limit
+    y.label = "y"
+    z = copy.deepcopy(y)
+    assert z is not y and z.data == y.data and z.label == "y"
+    order = topological_order(z)
+    leaves = [v for v in order if not v.children]
+    # the copy shares its two leaves throughout, as the original does, and is separate
+    assert sorted(v.label for v in leaves) == ["w", "x"]
+    assert all(v is not x and v is not w for v in leaves)
+    assert len(order) == len(topological_order(y))
+    z.backward()
+    x2 = next(v for v in leaves if v.label == "x")
+    assert x2.grad == 50_001.0  # ∂y/∂x with w = 1: one path per step, plus the start
+    assert x.grad == 0.0
+
+
+def test_deepcopy_of_a_container_keeps_identity_between_its_values():
+    x = Value(1.0, "x")
+    y = x * 2
+    xs, ys = copy.deepcopy([x, y])
+    assert ys.children[0] is xs
+
+
+def test_shallow_copy_shares_operands():
+    x = Value(1.0, "x")
+    y = x * 3
+    y2 = copy.copy(y)
+    assert y2 is not y and y2.children[0] is x and y2.data == 3.0 and y2.op == "mul"
+
+
+def test_leaves_and_parameters_pickle():
+    x = Value(1.5, "x")
+    x.grad, x.is_param = 0.25, True
+    with mx.scope("s"):
+        c = Value(2.0)
+    x2, c2 = pickle.loads(pickle.dumps([x, c]))
+    assert (x2.data, x2.grad, x2.label, x2.is_param) == (1.5, 0.25, "x", True)
+    assert c2.scope == "s" and c2.is_leaf
+    params = nn.MLP(2, [3, 1], seed=0).parameters()
+    again = pickle.loads(pickle.dumps(params))
+    assert [p.data for p in again] == [p.data for p in params]
+    assert all(p.is_param for p in again)
+
+
+def test_pickling_a_deep_graph_refuses_clearly():
+    y, _, _ = _chain(1_000)
+    with pytest.raises(TypeError, match="cannot pickle a Value made by 'add'"):
+        pickle.dumps(y)
