@@ -247,8 +247,11 @@ def corruptions(doc: dict) -> list[tuple[str, str]]:
     state = dict(doc["state"])
     name = next(iter(state))
     missing = {k: v for k, v in state.items() if k != name}
-    cases.append((json.dumps({**doc, "state": missing}), "missing 1"))
-    cases.append((json.dumps({**doc, "state": {**state, "extra.w": 1.0}}), "unexpected 1"))
+    renamed = {**missing, "extra.w": 1.0}
+    cases.append((json.dumps({**doc, "state": renamed}), "missing 1 .*unexpected 1"))
+    cases.append((json.dumps({**doc, "state": missing}), "describes 17 parameters .* holds 16"))
+    extra = {**state, "extra.w": 1.0}
+    cases.append((json.dumps({**doc, "state": extra}), "describes 17 parameters .* holds 18"))
     cases.append((json.dumps({**doc, "state": {**state, name: "0.5"}}), "finite number"))
     cases.append((good.replace(json.dumps(state[name]), "NaN", 1), "finite number"))
     cases.append((json.dumps({**doc, "state": [1, 2]}), "mapping"))

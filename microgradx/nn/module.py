@@ -17,6 +17,7 @@ Models save to JSON (never pickle): ``model.save("model.json")`` and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from . import serialize
 from .init import Initializer, Seed, get_initializer, make_rng
 from .serialize import FORMAT as FORMAT  # re-exported: the file format's home is serialize
 from .serialize import FORMAT_VERSION as FORMAT_VERSION
+from .serialize import MAX_PARAMETERS as MAX_PARAMETERS
 from .serialize import MODEL_CLASSES as MODEL_CLASSES
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
@@ -68,6 +70,22 @@ def _check_size(name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
     return int(n)
+
+
+def _sizes(config: Mapping[str, Any], *names: str) -> list[int]:
+    """The positive int sizes ``config[name]`` for each name (``nouts``: a list of them)."""
+    sizes = []
+    for name in names:
+        if name not in config:
+            raise ValueError(f"the config has no {name!r}")
+        value = config[name]
+        if name == "nouts":
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"nouts must be a non-empty list of sizes, got {value!r:.40}")
+            sizes += [_check_size(f"nouts[{i}]", n) for i, n in enumerate(value)]
+        else:
+            sizes.append(_check_size(name, value))
+    return sizes
 
 
 def _init_name(init: str | Initializer) -> str | None:
@@ -165,6 +183,15 @@ class Module:
         raise NotImplementedError
 
     @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int | None:
+        """How many parameters the module :meth:`from_config` would build has.
+
+        Computed from the config's sizes alone, before anything is allocated, so a
+        file can be checked first; ``None`` when the class cannot tell.
+        """
+        return None
+
+    @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Module:
         """A new module built from :meth:`config` output.
 
@@ -244,6 +271,7 @@ class Neuron(Module):
         name: str = "neuron",
     ) -> None:
         self.nin = _check_size("nin", nin)
+        serialize.check_parameter_count(f"Neuron({self.nin})", self.nin + 1)
         self.nout = 1
         self.activation = _check_activation(activation)
         self.init = init
@@ -257,6 +285,12 @@ class Neuron(Module):
         with scope(name):
             self.w = [_param(w, f"w{i}") for i, w in enumerate(weights)]
             self.b = _param(bias, "b")
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        """``nin`` weights and a bias."""
+        [nin] = _sizes(config, "nin")
+        return nin + 1
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
@@ -312,6 +346,8 @@ class Layer(Module):
     ) -> None:
         self.nin = _check_size("nin", nin)
         self.nout = _check_size("nout", nout)
+        count = (self.nin + 1) * self.nout
+        serialize.check_parameter_count(f"Layer({self.nin}, {self.nout})", count)
         self.activation = _check_activation(activation)
         self.init = init
         self.name = name
@@ -324,6 +360,12 @@ class Layer(Module):
                 Neuron(nin, self.activation, weights=W[j], name=f"neuron{j}")
                 for j in range(self.nout)
             ]
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        """``nout`` neurons of ``nin`` weights and a bias."""
+        nin, nout = _sizes(config, "nin", "nout")
+        return (nin + 1) * nout
 
     def children(self) -> list[Module]:
         return list(self.neurons)
@@ -407,6 +449,8 @@ class MLP(Module):
         if not nouts:
             raise ValueError("nouts must list at least one layer size, e.g. [16, 1]")
         self.nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        count = _mlp_count([self.nin, *self.nouts])
+        serialize.check_parameter_count(f"MLP({self.nin}, {self.nouts!r:.60})", count)
         self.nout = self.nouts[-1]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation, "output_activation")
@@ -430,6 +474,11 @@ class MLP(Module):
             )
             for i in range(len(self.nouts))
         ]
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        """Σ over layers of (inputs + 1)·outputs: a weight per input and a bias per neuron."""
+        return _mlp_count(_sizes(config, "nin", "nouts"))
 
     def children(self) -> list[Module]:
         return list(self.layers)
@@ -485,3 +534,8 @@ class MLP(Module):
         lines = [head]
         lines += [f"  ({layer.name}): {layer!r}" for layer in self.layers]
         return "\n".join(lines) + "\n)"
+
+
+def _mlp_count(sizes: list[int]) -> int:
+    """Parameters of layers of the given sizes (inputs first): Σ (nᵢ + 1)·nᵢ₊₁."""
+    return sum((a + 1) * b for a, b in pairwise(sizes))

@@ -6,7 +6,13 @@ A saved model is one JSON document (never pickle)::
      "config": {...constructor arguments...}, "state": {"layer0.neuron0.w0": 0.31, ...}}
 
 Loading checks everything before it changes anything: a malformed or mismatched
-document raises ``ValueError`` saying what is wrong, and leaves any model untouched.
+document raises ``ValueError`` saying what is wrong (and nothing else), and leaves
+any model untouched. The checks come before anything is allocated and take time
+linear in the file's size: a file larger than :data:`MAX_FILE_BYTES` is refused
+unread, and the number of parameters the config implies is compared with the
+number the file holds (and with :data:`MAX_PARAMETERS`) before a model is built.
+Saving writes a temporary file and moves it into place, so a failed save leaves
+the previous file whole.
 The :class:`~microgradx.nn.Module` methods (``save``, ``load``, ``state_dict``, ...)
 call the functions here.
 """
@@ -21,13 +27,18 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._files import atomic_write_text
+
 if TYPE_CHECKING:
     from .module import Module
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "MAX_PARAMETERS",
     "MODEL_CLASSES",
+    "check_parameter_count",
     "config_kwargs",
     "from_json",
     "load_state_dict",
@@ -41,6 +52,12 @@ __all__ = [
 
 FORMAT = "microgradx.model"
 FORMAT_VERSION = 1
+
+MAX_PARAMETERS = 1_000_000
+"""The most parameters a model may have (each is a Python object; set it higher to allow more)."""
+
+MAX_FILE_BYTES = 128 * 2**20
+"""The largest model file read, in bytes (enough for :data:`MAX_PARAMETERS` weights)."""
 
 #: Model classes a file may name in its ``"class"`` field, by class name.
 MODEL_CLASSES: dict[str, type[Module]] = {}
@@ -67,6 +84,29 @@ def config_kwargs(cls: type, config: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def check_parameter_count(what: str, count: int) -> int:
+    """``count`` if it is within :data:`MAX_PARAMETERS`, else a ``ValueError`` about ``what``."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{what} would have {count:,} parameters; the limit is {MAX_PARAMETERS:,} "
+            "(every parameter is a Python object, so a scalar engine suits small networks; "
+            "raise microgradx.nn.serialize.MAX_PARAMETERS to allow more)"
+        )
+    return count
+
+
+def _finite(name: str, x: object) -> float:
+    """``x`` as a finite float, or a ``ValueError`` naming the parameter."""
+    if not isinstance(x, bool) and isinstance(x, Real):
+        try:
+            number = float(x)
+        except (OverflowError, ValueError, TypeError):
+            number = math.nan
+        if math.isfinite(number):
+            return number
+    raise ValueError(f"parameter {name!r} must be a finite number, got {x!r:.40}")
+
+
 def state_dict(model: Module) -> dict[str, float]:
     """Every parameter's value by name, e.g. ``{"layer0.neuron0.w0": 0.31, ...}``."""
     return {name: p.data for name, p in model.named_parameters()}
@@ -82,8 +122,9 @@ def load_state_dict(model: Module, state: Mapping[str, object]) -> None:
         raise ValueError(f"state must be a mapping of name -> number, got {type(state)}")
     named = model.named_parameters()
     expected = [name for name, _ in named]
+    known = set(expected)  # built once: loading is linear in the number of parameters
     missing = [n for n in expected if n not in state]
-    unexpected = [n for n in state if n not in set(expected)]
+    unexpected = [n for n in state if n not in known]
     if missing or unexpected:
         parts = []
         if missing:
@@ -94,12 +135,7 @@ def load_state_dict(model: Module, state: Mapping[str, object]) -> None:
             f"state does not match this {type(model).__name__} "
             f"({len(expected)} parameters): " + "; ".join(parts)
         )
-    values = []
-    for name in expected:
-        x = state[name]
-        if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
-            raise ValueError(f"parameter {name!r} must be a finite number, got {x!r}")
-        values.append(float(x))
+    values = [_finite(name, state[name]) for name in expected]
     for (_, p), x in zip(named, values):
         p.data = x
 
@@ -120,21 +156,36 @@ def to_json(model: Module) -> dict[str, Any]:
 
 
 def save(model: Module, path: str | Path) -> Path:
-    """Write ``model``'s architecture and weights to ``path`` as JSON; returns the path."""
-    path = Path(path)
-    path.write_text(json.dumps(to_json(model), indent=1, allow_nan=False) + "\n")
-    return path
+    """Write ``model``'s architecture and weights to ``path`` as JSON; returns the path.
+
+    The file is written atomically: if writing fails, the previous file is intact.
+    """
+    text = json.dumps(to_json(model), indent=1, allow_nan=False) + "\n"
+    return atomic_write_text(path, text)
 
 
 def read_json(path: str | Path) -> object:
-    """The JSON document in ``path``; ``ValueError`` if it is not text or not JSON."""
+    """The JSON document in ``path``.
+
+    ``ValueError`` if the file is larger than :data:`MAX_FILE_BYTES`, not UTF-8 text,
+    not JSON or nested too deeply; ``OSError`` if it cannot be read. (``NaN`` and
+    ``Infinity`` are read as floats; loading refuses them as parameters.)
+    """
+    with open(path, "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(
+            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a model file"
+        )
     try:
-        text = Path(path).read_text()
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text (JSON) file") from None
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise ValueError(f"{path}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, an integer of thousands of digits
         raise ValueError(f"{path}: not valid JSON: {exc}") from None
 
 
@@ -146,23 +197,41 @@ def from_json(cls: type[Module], doc: object, source: str = "document") -> Modul
     """
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{source}: not a microgradx model file (format {FORMAT!r})")
-    if doc.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{source}: unsupported version {doc.get('version')!r}")
+    version = doc.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ValueError(f"{source}: unsupported version {version!r:.40}")
     name = doc.get("class")
     klass = MODEL_CLASSES.get(name) if isinstance(name, str) else None
     if klass is None:
-        raise ValueError(f"{source}: unknown model class {name!r}")
+        raise ValueError(f"{source}: unknown model class {name!r:.60}")
     if not issubclass(klass, cls):
         raise ValueError(f"{source}: holds a {name}, not a {cls.__name__}")
     config = doc.get("config")
     if not isinstance(config, dict):
         raise ValueError(f"{source}: 'config' must be an object, got {config!r:.60}")
+    state = doc.get("state")
+    if not isinstance(state, dict):
+        raise ValueError(f"{source}: 'state' must be a mapping (an object) of name -> number")
+    # Before building anything: the size the config implies, against the file and the cap.
     try:
-        model = klass.from_config(config)
+        count = klass.count_parameters(config)
+        if count is not None:
+            check_parameter_count(f"this {name}", count)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{source}: invalid {name} config: {exc}") from None
+    if count is not None and count != len(state):
+        raise ValueError(
+            f"{source}: the config describes {count:,} parameters "
+            f"but the state holds {len(state):,}"
+        )
+    for key, x in state.items():
+        _finite(key, x)
     try:
-        model.load_state_dict(doc.get("state"))  # type: ignore[arg-type]
+        model = klass.from_config(config)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{source}: invalid {name} config: {exc}") from None
+    try:
+        model.load_state_dict(state)
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}") from None
     return model

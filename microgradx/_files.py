@@ -1,0 +1,66 @@
+"""Writing files atomically: the old file stays whole until the new one is complete.
+
+A file is written to a temporary file in the same folder, flushed to disk, and then
+moved over the target with :func:`os.replace` (atomic on POSIX and Windows). If
+anything fails on the way (a full disk, a file size limit, an interrupt), the
+temporary file is removed and the target is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+
+
+def _temporary_name(path: Path) -> Path:
+    """A new hidden name next to ``path``: ``.name.<random>.tmp<suffix>``."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``path`` atomically.
+
+    The temporary file keeps ``path``'s suffix, so writers that choose a format by
+    suffix (e.g. image libraries) still do. On an exception it is removed and
+    ``path`` is untouched.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    temporary = _temporary_name(path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see the module docstring); returns ``path``.
+
+    The new file gets the usual permissions (``0o666`` less the umask).
+    """
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
