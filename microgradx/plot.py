@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._files import atomic_path
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -36,9 +38,15 @@ def _figure(**kwargs: Any) -> Figure:
     return Figure(**kwargs)
 
 
+def _format(path: str | Path) -> str | None:
+    """The image format named by ``path``'s suffix (``None``: the library's default)."""
+    return Path(path).suffix[1:].lower() or None
+
+
 def _save(fig: Figure, path: str | Path | None) -> Figure:
     if path is not None:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        with atomic_path(path) as temporary:  # a failed save leaves the old file whole
+            fig.savefig(temporary, dpi=120, bbox_inches="tight", format=_format(path))
     return fig
 
 

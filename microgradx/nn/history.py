@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write_text
+
 __all__ = ["History"]
 
 
@@ -70,10 +72,9 @@ class History:
         return {"format": "microgradx.history", "info": info, "epochs": self.records}
 
     def save(self, path: str | Path) -> Path:
-        """Write the history as JSON; returns the path."""
-        path = Path(path)
-        path.write_text(json.dumps(_jsonable(self.to_dict()), indent=1) + "\n")
-        return path
+        """Write the history as JSON, atomically; returns the path."""
+        text = json.dumps(_jsonable(self.to_dict()), indent=1) + "\n"
+        return atomic_write_text(path, text)  # a failed write leaves the old file whole
 
     @classmethod
     def load(cls, path: str | Path) -> History:
