@@ -10,6 +10,7 @@ Errors the user can fix (bad input, unwritable paths, missing programs) are
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -188,12 +189,15 @@ def _run_gradcheck(args) -> int:
     from .expr import parse
     from .gradcheck import gradcheck
 
+    if not (args.eps > 0 and math.isfinite(args.eps)):
+        raise CLIError(f"--eps must be positive and finite, got {args.eps:g}")
+    for flag, tolerance in (("--atol", args.atol), ("--rtol", args.rtol)):
+        if not (tolerance >= 0 and math.isfinite(tolerance)):
+            raise CLIError(f"{flag} must be a finite number >= 0, got {tolerance:g}")
     expr = _parsed(args)
     names = list(expr.variables)
     if not names:
         raise CLIError("the expression has no variables to differentiate")
-    if not args.eps > 0:
-        raise CLIError(f"--eps must be positive, got {args.eps:g}")
 
     def f(*leaves):
         return parse(args.expression, **dict(zip(names, leaves))).output
@@ -209,23 +213,22 @@ def _run_gradcheck(args) -> int:
 
 
 def _hidden_sizes(text: str) -> list[int]:
-    """``"16,16"`` -> ``[16, 16]``."""
+    """``"16,16"`` -> ``[16, 16]``; ``""`` -> ``[]`` (no hidden layer)."""
+    if not text.strip():
+        return []
     try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
+        sizes = [int(part) for part in text.split(",")]  # "16,,16" is an error, not 16,16
     except ValueError:
-        raise CLIError(f"--hidden must be sizes like 16,16, got {text!r}") from None
+        raise CLIError(f"--hidden must be sizes like 16,16, got {text!r:.40}") from None
     if any(n < 1 for n in sizes):
-        raise CLIError(f"--hidden sizes must be positive, got {text!r}")
+        raise CLIError(f"--hidden sizes must be positive, got {text!r:.40}")
     return sizes
 
 
-def _output_dir(path: str) -> Path:
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"cannot create output directory {path!r}: {exc.strerror}") from None
-    return out
+def _file_error(what: str, exc: OSError) -> CLIError:
+    """A one-line error for a file or directory the command cannot use."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return CLIError(f"cannot write {what}{where}: {exc.strerror or exc}")
 
 
 def _add_train(subparsers) -> None:
@@ -259,7 +262,7 @@ def _add_train(subparsers) -> None:
 def _run_train(args) -> int:
     from .runs import train_toy
 
-    out = _output_dir(args.output or f"runs/{args.dataset}")
+    out = Path(args.output or f"runs/{args.dataset}")
     try:
         run = train_toy(
             out, dataset=args.dataset, samples=args.samples, noise=args.noise,
@@ -270,6 +273,8 @@ def _run_train(args) -> int:
         )  # fmt: skip
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise _file_error("the run's files", exc) from None
     for note in run.notes:
         print(note)
     print(f"final training accuracy: {run.accuracy:.1%}")
@@ -295,11 +300,12 @@ def _add_demo(subparsers) -> None:
 def _run_demo(args) -> int:
     from . import demo
 
-    out = _output_dir(args.output)
     try:
-        demo.run(out, epochs=args.epochs, progress=not args.no_progress)
+        demo.run(Path(args.output), epochs=args.epochs, progress=not args.no_progress)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise _file_error("the demo's files", exc) from None
     return 0
 
 
@@ -320,6 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except CLIError as exc:
         print(f"microgradx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file problem no command foresaw: still one line
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"microgradx {args.command}: error:{where} {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"microgradx {args.command}: interrupted", file=sys.stderr)

@@ -87,10 +87,17 @@ def lecture_files(f: Value, out: Path) -> tuple[list[Path], list[str]]:
 def run(out: Path, epochs: int = 100, progress: bool = True) -> list[Path]:
     """Run the demo into the directory ``out``, printing as it goes; returns the files.
 
-    Raises ``ValueError`` for arguments the training loop refuses (e.g. ``epochs=0``).
+    ``epochs`` is checked and ``out`` created before anything is written:
+    ``ValueError`` for a bad ``epochs``, ``OSError`` for a directory that cannot
+    take the files.
     """
     from . import nn
-    from .runs import save_run
+    from .runs import RUN_FILES, prepare_output, save_run
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    lecture = ("lecture_graph.svg", "lecture_graph.dot", "lecture_steps.html")
+    out = prepare_output(Path(out), (*lecture, *RUN_FILES))
 
     f, leaves = lecture_example()
     _print_lecture(f, leaves)

@@ -157,7 +157,7 @@ class GradcheckReport:
 
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     if math.isnan(analytic) or math.isnan(numeric):
-        return math.isnan(analytic) and math.isnan(numeric)
+        return False  # nan checks nothing: a mismatch, never "ok"
     if math.isinf(analytic) or math.isinf(numeric):
         return analytic == numeric
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
@@ -189,7 +189,7 @@ def gradcheck(
     ``f`` takes one Value per input and returns a Value. It is called on fresh
     leaves, so the Values passed in ``inputs`` (whose numbers and labels are used)
     keep their own gradients. A row passes when
-    ``|autograd − numeric| <= atol + rtol·|numeric|``.
+    ``|autograd − numeric| <= atol + rtol·|numeric|``; a nan on either side fails.
 
     ``order=1``: one row per input, ∂f/∂xᵢ by ``backward()`` against
     (f(x + h·eᵢ) − f(x − h·eᵢ))/2h. ``order=2``: one row per pair, named
@@ -206,6 +206,11 @@ def gradcheck(
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if not (tolerance >= 0 and math.isfinite(tolerance)):
+            raise ValueError(f"{name} must be a finite number >= 0, got {tolerance!r}")
+    if eps is not None and not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"eps must be positive and finite, got {eps!r}")
     point, names = _leaves(inputs)
     leaves = _fresh(point, names)
     out = _evaluate(f, leaves)

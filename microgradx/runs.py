@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,45 @@ import numpy as np
 
 from . import nn
 
-__all__ = ["ToyRun", "save_run", "train_toy"]
+__all__ = ["MAX_SAMPLES", "RUN_FILES", "ToyRun", "prepare_output", "save_run", "train_toy"]
+
+#: The files :func:`save_run` writes into a run's directory.
+RUN_FILES = ("model.json", "history.json", "loss.png", "boundary.png")
+
+MAX_SAMPLES = 1_000_000
+"""The most points a toy dataset may have."""
+
+
+def prepare_output(out: Path, names: Sequence[str] = RUN_FILES) -> Path:
+    """Create the directory ``out`` and check that the files ``names`` can be written there.
+
+    Raises ``OSError`` (e.g. ``NotADirectoryError``, ``IsADirectoryError``) before any
+    work is done, rather than after a long run.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        path = out / name
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "cannot write files there", str(out))
+    return out
+
+
+def _positive_int(name: str, n: object, most: int | None = None) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    if most is not None and n > most:
+        raise ValueError(f"{name} must be at most {most:,}, got {n:,}")
+    return n
+
+
+def _check_number(name: str, x: object, low: float = 0.0) -> None:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    if x < low:
+        raise ValueError(f"{name} must be >= {low:g}, got {x!r}")
 
 
 @dataclass
@@ -72,9 +113,26 @@ def train_toy(
     """Train an MLP on a toy dataset (see :data:`~microgradx.nn.DATASETS`); save to ``out``.
 
     Two classes use one output and hinge loss, more classes one output per class and
-    cross-entropy (unless ``loss`` says otherwise). Prints the dataset and the model
-    before training. Raises ``ValueError`` for arguments the library refuses.
+    cross-entropy (unless ``loss`` says otherwise). Every argument is checked, and
+    ``out`` created and checked (:func:`prepare_output`), before anything is printed
+    or written: ``ValueError`` for arguments the library refuses, ``OSError`` for an
+    output directory that cannot take the files. Then prints the dataset and the
+    model, trains and saves.
     """
+    if dataset not in nn.DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(nn.DATASETS)}")
+    _positive_int("samples", samples, MAX_SAMPLES)
+    _positive_int("epochs", epochs)
+    if batch_size is not None:
+        _positive_int("batch_size", batch_size)
+    _check_number("l2", l2)
+    _check_number("lr", lr)
+    if engine not in nn.ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; accepted: {', '.join(nn.ENGINES)}")
+    if optimizer not in nn.OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; choose one of: {', '.join(nn.OPTIMIZERS)}"
+        )
     make = nn.DATASETS[dataset]
     kwargs: dict[str, Any] = {"n_samples": samples, "seed": seed}
     if noise is not None:
@@ -84,10 +142,13 @@ def train_toy(
     loss = loss or ("hinge" if n_classes == 2 else "cross_entropy")
     nout = n_classes if loss == "cross_entropy" or n_classes > 2 else 1
     model = nn.MLP(2, [*hidden, nout], activation=activation, seed=seed)
+    nn.make_task(loss, model, y)  # the loss suits the labels and the model
+    opt = nn.OPTIMIZERS[optimizer](model.parameters(), lr=lr)  # checks lr
+    prepare_output(out)
     print(f"{dataset}: {len(X)} points, {n_classes} classes; loss {loss}")
     print(model)
     history = nn.fit(
-        model, X, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
+        model, X, y, loss=loss, optimizer=opt, epochs=epochs,
         batch_size=batch_size, l2=l2, seed=seed, engine=engine, progress=progress,
     )  # fmt: skip
     acc = nn.accuracy(model, X, y)

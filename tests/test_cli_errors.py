@@ -1,0 +1,98 @@
+"""The command line's error contract: one line, exit status 2, nothing written first."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from microgradx import gradcheck
+from microgradx.cli import main
+
+TRAIN = ["train", "--epochs", "1", "--samples", "10", "--no-progress"]
+
+
+def _one_line_error(capsys, command: str) -> str:
+    captured = capsys.readouterr()
+    err = captured.err
+    assert err.startswith(f"microgradx {command}: error: "), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert captured.out == ""  # nothing printed before the refusal
+    return err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epochs", "0"], "epochs must be a positive int"),
+        (["--lr", "nan"], "lr must be a finite number"),
+        (["--lr", "inf"], "lr must be a finite number"),
+        (["--l2", "nan"], "l2 must be a finite number"),
+        (["--loss", "foo"], "unknown loss 'foo'"),
+        (["--hidden", "16,,16"], "--hidden must be sizes like 16,16"),
+        (["--hidden", "16,"], "--hidden must be sizes like 16,16"),
+        (["--hidden", "1000000000"], "the limit is 1,000,000"),
+        (["--samples", "10000000000"], "samples must be at most 1,000,000"),
+        (["--noise", "nan"], "noise must be a number"),
+        (["--batch-size", "-3"], "batch_size must be a positive int"),
+    ],
+)
+def test_bad_train_arguments_are_refused_before_anything_is_written(
+    tmp_path, capsys, extra, message
+):
+    out = tmp_path / "run"
+    assert main([*TRAIN, "-o", str(out), *extra]) == 2
+    assert message in _one_line_error(capsys, "train")
+    assert not out.exists()
+
+
+def test_an_output_file_that_is_a_directory_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "model.json").mkdir()
+    assert main([*TRAIN, "-o", str(tmp_path)]) == 2
+    err = _one_line_error(capsys, "train")
+    assert "model.json" in err and "directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+def test_an_output_directory_that_is_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    assert main([*TRAIN, "-o", str(tmp_path / "taken")]) == 2
+    assert "taken" in _one_line_error(capsys, "train")
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_demo_with_bad_epochs_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--epochs", "-1", "--no-progress", "-o", str(out)]) == 2
+    assert "epochs must be a positive int" in _one_line_error(capsys, "demo")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--atol", "nan", "--atol must be a finite number >= 0"),
+        ("--rtol", "-5", "--rtol must be a finite number >= 0"),
+        ("--eps", "inf", "--eps must be positive and finite"),
+        ("--eps", "nan", "--eps must be positive and finite"),
+    ],
+)
+def test_gradcheck_refuses_bad_tolerances(capsys, flag, value, message):
+    assert main(["gradcheck", "x*x", "x=2", flag, value]) == 2
+    assert message in _one_line_error(capsys, "gradcheck")
+
+
+def test_nan_gradients_are_a_mismatch(capsys):
+    # x**y at x = -1, y = 0.5: nan value, nan gradients, nan differences
+    assert main(["gradcheck", "x**y", "x=-1", "y=0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "MISMATCH" in out and " ok" not in out and out.count("FAIL") == 2
+
+
+def test_library_gradcheck_refuses_bad_tolerances_and_fails_nan():
+    for kwargs in ({"atol": math.nan}, {"rtol": -5.0}, {"eps": math.inf}, {"eps": 0.0}):
+        with pytest.raises(ValueError, match="must be"):
+            gradcheck(lambda x: x * x, [2.0], **kwargs)
+    report = gradcheck(lambda x, y: x**y, [-1.0, 0.5])  # (-1)^0.5: nan on both sides
+    assert all(math.isnan(r.analytic) and math.isnan(r.numeric) for r in report)
+    assert not report and not any(r.ok for r in report)
