@@ -93,6 +93,7 @@ class Tape:
         used: set[int] = set()
         for ins in self._program:
             used.update(ins.args if isinstance(ins, Node) else ins.inputs)
+        used.add(self._out)  # an output that is itself a leaf is read directly
         self._loose = {s: i for s, i in self._leaf.items() if s in used}
         x_slots = tuple(sorted(self._input_col, key=lambda s: self._input_col[s]))
         plan = plan_layers(self._program, x_slots, self._out)
@@ -116,7 +117,7 @@ class Tape:
     # --- forward ---------------------------------------------------------------------------
 
     def _check(self, X: Any) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        X = _real_array(X)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(
                 f"X must have shape (batch, {self.n_inputs}): one column per input; "
@@ -180,13 +181,13 @@ class Tape:
 
     def __call__(self, values: Sequence[float]) -> float:
         """The output at one point: ``values`` holds one number per input."""
-        return float(self.run_batch(np.asarray(values, dtype=float).reshape(1, -1))[0])
+        return float(self.run_batch(_real_array(values).reshape(1, -1))[0])
 
     # --- backward --------------------------------------------------------------------------
 
     def grad(self, values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Gradients at one point: ``(∂out/∂inputs, ∂out/∂params)``."""
-        g = self.grad_batch(np.asarray(values, dtype=float).reshape(1, -1), reduce="sum")
+        g = self.grad_batch(_real_array(values).reshape(1, -1), reduce="sum")
         return g.inputs[0], g.params
 
     def grad_batch(self, X: Any, reduce: str = "mean") -> TapeGrads:
@@ -289,6 +290,20 @@ class _Backward:
             if i < tape.n_params and slot in grads:
                 self.leaf_grads[i] += np.sum(grads[slot])
         return self.dX, self.leaf_grads[: tape.n_params]
+
+
+def _real_array(X: Any) -> np.ndarray:
+    """``X`` as a float array if it holds real numbers (ints or floats); else TypeError.
+
+    Strings, bools, complex numbers and Python objects are refused rather than
+    converted: ``"1"`` is not the number 1, and ``True`` is not a measurement.
+    """
+    A = np.asarray(X)
+    if A.dtype.kind not in "iuf":
+        kind = {"b": "bool", "c": "complex", "U": "string", "S": "bytes", "O": "object"}
+        name = kind.get(A.dtype.kind, str(A.dtype))
+        raise TypeError(f"tape inputs must be real numbers (int or float), got {name} values")
+    return A.astype(float, copy=False)
 
 
 def _operands(ins: Node, values: dict[int, Any]) -> list[Any]:
