@@ -15,9 +15,12 @@ a function for every op in the table :data:`microgradx.OPS` that has a ``Value``
 method (``exp log tanh sigmoid relu leaky_relu abs max min sin cos sqrt`` and any op
 registered later; :data:`FUNCTIONS` lists them), and lines
 ``name = expression`` (separated by ``;`` or newlines) that name intermediate
-values. The last line is the output. Each operation becomes the matching
-:class:`~microgradx.Value` operation, so the graph is the one you would build by
-hand: ``a - b`` is one ``sub`` node, ``x**2`` a ``pow`` node with exponent 2.
+values. The last line is the output. Indentation means nothing (lines may be
+indented, as text pasted from a slide often is), ``#`` starts a comment, and an
+op's extra number may be any expression without names (``leaky_relu(x, 1/10)``).
+Each operation becomes the matching :class:`~microgradx.Value` operation, so the
+graph is the one you would build by hand: ``a - b`` is one ``sub`` node, ``x**2``
+a ``pow`` node with exponent 2.
 
 The text is read with :func:`ast.parse` and then walked with a whitelist: only the
 constructs above are accepted, and nothing is ever passed to ``eval``, ``exec`` or
@@ -276,22 +279,45 @@ def _given_value(name: str, value: object) -> Value:
     if isinstance(value, bool) or not isinstance(value, (Real, np.integer, np.floating)):
         raise ExpressionError(
             f"the value of {name} must be a number (int or float), "
-            f"got {type(value).__name__}: {value!r:.40}"
+            f"got {type(value).__name__}: {_short(value)}"
         )
-    return Value(float(value), label=name)
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        raise ExpressionError(f"the value of {name} is too large for a float") from None
+    return Value(number, label=name)
+
+
+def _short(value: object) -> str:
+    """The start of ``repr(value)``, for messages (never thousands of digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "a very long number"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_size(text: str) -> None:
-    """Refuse texts that are too long or too deeply bracketed, before Python reads them."""
+    """Refuse texts that are too long or too deeply bracketed, before Python reads them.
+
+    Brackets inside comments (from ``#`` to the end of the line) do not count.
+    """
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}"
         )
     depth, line, column = 0, 1, 0
+    comment = False
     for char in text:
         column += 1
         if char == "\n":
-            line, column = line + 1, 0
+            line, column, comment = line + 1, 0, False
+        elif char == "\r":
+            comment = False
+        elif comment:
+            continue
+        elif char == "#":
+            comment = True
         elif char in "([{":
             depth += 1
             if depth > MAX_NESTING:
@@ -305,13 +331,25 @@ def _check_size(text: str) -> None:
             depth -= 1
 
 
+def _indent(source: str) -> int:
+    """How many characters of indentation ``source`` (one line) starts with."""
+    return len(source) - len(source.lstrip(" \t\f"))
+
+
 def _read(text: str) -> ast.Module:
-    """Python's parser, with its complaints turned into ExpressionErrors."""
+    """Python's parser, with its complaints turned into ExpressionErrors.
+
+    Every line's indentation is removed first (it means nothing here); positions in
+    the tree are then relative to the unindented lines (see :func:`_position`).
+    """
+    lines = re.split(r"\r\n|\r|\n", text)
     try:
-        return ast.parse(text, mode="exec")
+        return ast.parse("\n".join(line[_indent(line) :] for line in lines), mode="exec")
     except SyntaxError as exc:
         line = exc.lineno or None
         column = max(exc.offset or 1, 1) if line else None
+        if line is not None and column is not None and 0 < line <= len(lines):
+            column += _indent(lines[line - 1])
         raise ExpressionError(f"syntax error: {exc.msg}", line, column) from None
     except ValueError as exc:  # e.g. a null character (before Python 3.12)
         raise ExpressionError(f"syntax error: {exc}") from None
@@ -333,9 +371,10 @@ def _position(node: ast.AST, lines: list[str]) -> tuple[int | None, int | None]:
     if line is None or offset is None:
         return line, None
     source = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = _indent(source)  # removed before parsing (see _read)
     # ast counts columns in UTF-8 bytes; count characters instead.
-    column = len(source.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
-    return line, column + 1
+    column = len(source[indent:].encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+    return line, indent + column + 1
 
 
 def _error(message: str, node: ast.AST, lines: list[str]) -> ExpressionError:
@@ -606,11 +645,14 @@ def _call(node: ast.Call, args: list[float | Value], lines: list[str]) -> Value:
     if op.arg_name is not None and op.arity is not None and len(args) > op.arity:
         number = args[op.arity]
         if isinstance(number, Value):
-            raise _error(
-                f"the {op.arg_name} of {name} must be a number, e.g. {name}(x, 0.1)",
-                node.args[op.arity],
-                lines,
-            )
+            if _names_in(node.args[op.arity]):
+                raise _error(
+                    f"the {op.arg_name} of {name} must be a number or an expression of "
+                    f"numbers, e.g. {name}(x, 0.1) or {name}(x, 1/10)",
+                    node.args[op.arity],
+                    lines,
+                )
+            number = number.data  # a constant expression such as 1/10
         return Value.apply(op, *args[: op.arity], arg=number)
     if op.arg_name is not None:
         return Value.apply(op, *args, arg=op.arg_default)

@@ -304,7 +304,8 @@ def test_too_deep_for_the_parser_is_a_plain_error():
          "line 1, column 15: keyword arguments are not allowed; "
          "write leaky_relu(x, ...) with plain values"),
         ("leaky_relu(x, x)",
-         "line 1, column 15: the slope of leaky_relu must be a number, e.g. leaky_relu(x, 0.1)"),
+         "line 1, column 15: the slope of leaky_relu must be a number or an expression of "
+         "numbers, e.g. leaky_relu(x, 0.1) or leaky_relu(x, 1/10)"),
         ("max(x)", "line 1, column 1: max takes 2 arguments, got 1"),
         ("exp(x, x)", "line 1, column 1: exp takes 1 argument, got 2"),
         ("leaky_relu()", "line 1, column 1: leaky_relu takes 1 or 2 arguments, got 0"),
