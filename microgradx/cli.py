@@ -134,9 +134,23 @@ def _write(what: str, path: str, write) -> Path:
         raise CLIError(f"cannot write {what} {path}: {exc}") from None
 
 
+def _check_output_file(what: str, path: str | None) -> None:
+    """Refuse, before any work, an output path that is a directory or has no folder."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise CLIError(f"cannot write {what} {path}: it is a directory; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise CLIError(f"cannot write {what} {path}: the folder {str(folder)!r} does not exist")
+
+
 def _run_graph(args) -> int:
     from .viz import draw, save_steps_html
 
+    _check_output_file("drawing", args.output)
+    _check_output_file("stepper", args.steps)
     expr = _parsed(args)
     out = expr.output
     out.backward()

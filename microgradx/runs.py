@@ -35,6 +35,8 @@ def prepare_output(out: Path, names: Sequence[str] = RUN_FILES) -> Path:
     work is done, rather than after a long run.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(out))
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         path = out / name

@@ -96,3 +96,20 @@ def test_library_gradcheck_refuses_bad_tolerances_and_fails_nan():
     report = gradcheck(lambda x, y: x**y, [-1.0, 0.5])  # (-1)^0.5: nan on both sides
     assert all(math.isnan(r.analytic) and math.isnan(r.numeric) for r in report)
     assert not report and not any(r.ok for r in report)
+
+
+@pytest.mark.parametrize("flag", ["-o", "--steps"])
+def test_graph_checks_its_output_paths_before_printing(tmp_path, capsys, flag):
+    assert main(["graph", "x*2", "x=1", flag, str(tmp_path)]) == 2
+    assert "is a directory" in _one_line_error(capsys, "graph")
+    missing = tmp_path / "no" / "such" / "g.svg"
+    assert main(["graph", "x*2", "x=1", flag, str(missing)]) == 2
+    assert "does not exist" in _one_line_error(capsys, "graph")
+    assert not (tmp_path / "no").exists()
+
+
+def test_demo_into_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "f").write_text("keep")
+    assert main(["demo", "--epochs", "1", "--no-progress", "-o", str(tmp_path / "f")]) == 2
+    assert "is not a directory" in _one_line_error(capsys, "demo")
+    assert (tmp_path / "f").read_text() == "keep"
