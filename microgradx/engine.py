@@ -35,7 +35,17 @@ _anomaly = False  # True inside detect_anomaly(): non-finite numbers raise
 _scope: str | None = None  # "layer0/neuron3" inside scope("layer0"), scope("neuron3")
 
 
-class Value:
+if TYPE_CHECKING:
+
+    class _ValueType(type):
+        # ``Value.tanh`` and the other methods made from the op table, for type checkers.
+        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
+
+else:
+    _ValueType = type
+
+
+class Value(metaclass=_ValueType):
     """A scalar in a computational graph: its value, its gradient, and its history.
 
     Attributes:

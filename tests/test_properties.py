@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from op_cases import EPS
 
@@ -100,6 +100,10 @@ def richardson(f, x, i, scale):
 @given(programs())
 def test_autograd_matches_central_differences(program):
     inputs, steps = program
+    try:  # a program whose floats overflow (cubes of cubes) has no finite differences
+        size(steps, inputs)
+    except OverflowError:
+        assume(False)
     check(inputs, steps)
 
 
