@@ -105,8 +105,11 @@ class Value(metaclass=_ValueType):
     @staticmethod
     def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
-        if len(children) == 2 and arg is None:  # most nodes; unrolled for speed
+        n = len(children)
+        if n == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
+        elif n == 1 and arg is None:  # activations
+            args = (children[0].data,)
         else:
             args = operand_args(children, arg)
         try:
@@ -227,6 +230,13 @@ class Value(metaclass=_ValueType):
                     da, db = rule.local_grads(node.data, a.data, b.data)
                 a.grad += da * upstream
                 b.grad += db * upstream
+            elif len(children) == 1 and node.arg is None:  # activations, unrolled too
+                (a,) = children
+                try:
+                    (da,) = rule.df(node.data, a.data)
+                except MATH_ERRORS:
+                    (da,) = rule.local_grads(node.data, a.data)
+                a.grad += da * upstream
             else:
                 args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
