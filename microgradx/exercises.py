@@ -1,0 +1,229 @@
+"""Exercises that check themselves: compare hand-computed gradients with the graph's.
+
+A student works out some gradients ∂out/∂node by hand and hands them to
+:func:`check_backprop`. The true gradients come from one reverse walk of the graph
+(the chain rule, as in ``backward``), kept in a dictionary, so no ``.grad`` changes:
+
+    ∂out/∂node = Σ over the node's users u of  ∂out/∂u · ∂u/∂node
+                 (upstream gradient × local gradient)
+
+For every wrong answer the report shows the right value and that sum, term by term,
+so the student sees which factor went wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .engine import Value
+from .graph import topological_order
+from .ops import OPS
+
+__all__ = ["BackpropReport", "BackpropRow", "Term", "check_backprop", "true_gradients"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One user's share of a gradient: ``upstream · local``.
+
+    Attributes:
+        user: the name of the node that uses the operand.
+        upstream: ∂out/∂user.
+        local: ∂user/∂operand, from the op table.
+    """
+
+    user: str
+    upstream: float
+    local: float
+
+    @property
+    def product(self) -> float:
+        """upstream × local."""
+        return self.upstream * self.local
+
+
+@dataclass(frozen=True)
+class BackpropRow:
+    """One answer: what the student gave, the true gradient, and how it is made."""
+
+    name: str
+    answer: float
+    true: float
+    ok: bool
+    terms: tuple[Term, ...]
+
+    def chain(self, output: str, precision: int = 4) -> str:
+        """The chain-rule sum that gives the true value, e.g.
+
+        ``∂L/∂h = ∂L/∂a·∂a/∂h + ∂L/∂b·∂b/∂h = (0.5)(0.2) + (-1)(0.3) = -0.2``.
+        """
+
+        def num(x: float) -> str:
+            return f"{x:.{precision}g}"
+
+        if not self.terms:
+            return f"∂{output}/∂{output} = 1 (the output itself)"
+        symbols = " + ".join(f"∂{output}/∂{t.user}·∂{t.user}/∂{self.name}" for t in self.terms)
+        numbers = " + ".join(f"({num(t.upstream)})({num(t.local)})" for t in self.terms)
+        return f"∂{output}/∂{self.name} = {symbols} = {numbers} = {num(self.true)}"
+
+
+@dataclass(frozen=True)
+class BackpropReport:
+    """The result of :func:`check_backprop`: truthy when every answer is right.
+
+    ``print(report)`` shows a table; below it, for each wrong answer, the chain-rule
+    sum that gives the right value.
+    """
+
+    output: str
+    rows: tuple[BackpropRow, ...]
+    rel_tol: float
+    abs_tol: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every answer is within tolerance."""
+        return all(row.ok for row in self.rows)
+
+    @property
+    def wrong(self) -> tuple[BackpropRow, ...]:
+        """The rows whose answer is not within tolerance."""
+        return tuple(row for row in self.rows if not row.ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, key: int | str) -> BackpropRow:
+        if isinstance(key, str):
+            for row in self.rows:
+                if row.name == key:
+                    return row
+            raise KeyError(key)
+        return self.rows[key]
+
+    def __str__(self) -> str:
+        lines = [(f"∂{self.output}/∂·", "your answer", "true value", "")]
+        for r in self.rows:
+            true = f"{r.true:.6g}" if not r.ok else "✓"
+            lines.append((r.name, f"{r.answer:.6g}", true, "right" if r.ok else "WRONG"))
+        widths = [max(len(line[c]) for line in lines) for c in range(4)]
+        text = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+        n_right = len(self.rows) - len(self.wrong)
+        text.append(f"{n_right} of {len(self.rows)} right (rel_tol={self.rel_tol:g}, "
+                    f"abs_tol={self.abs_tol:g})")  # fmt: skip
+        for r in self.wrong:
+            text.append(f"{r.name}: {r.chain(self.output)}")
+        return "\n".join(text)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def true_gradients(output: Value) -> tuple[dict[Value, float], dict[Value, list[Term]]]:
+    """∂output/∂node for every node below ``output``, and the terms that make each.
+
+    One reverse walk in topological order, the same chain rule as ``backward``,
+    with the sums kept in a dictionary instead of ``.grad``. Users are named by
+    :func:`node_names`.
+    """
+    names = node_names(output)
+    grads: dict[Value, float] = {output: 1.0}
+    terms: dict[Value, list[Term]] = {output: []}
+    for node in topological_order(output, reverse=True, leaves=False):
+        upstream = grads[node]
+        args = [c.data for c in node.children]
+        if node.param is not None:
+            args.append(node.param)
+        locals_ = OPS[node.op].local_grads(node.data, *args)[: len(node.children)]
+        for child, local in zip(node.children, locals_):
+            grads[child] = grads.get(child, 0.0) + upstream * local
+            terms.setdefault(child, []).append(Term(names[node], upstream, local))
+    return grads, terms
+
+
+def node_names(output: Value) -> dict[Value, str]:
+    """A name for every node below ``output``: its label, else ``#k`` (its topological
+    position); an unlabelled output is ``out``."""
+    names = {v: v.label or f"#{k}" for k, v in enumerate(topological_order(output))}
+    names[output] = output.label or "out"
+    return names
+
+
+def check_backprop(
+    output: Value,
+    answers: Mapping[str | Value, float],
+    rel_tol: float = 0.01,
+    abs_tol: float = 1e-4,
+) -> BackpropReport:
+    """Check hand-computed gradients ∂output/∂node against the graph's true ones.
+
+    ``answers`` maps nodes to the student's values; a node is given as a Value, as
+    its label, or as the name of a variable bound to it where ``check_backprop`` is
+    called. Any subset of the nodes will do. An answer is right when
+    ``|answer − true| <= abs_tol + rel_tol·|true|`` (hand calculations round, so
+    the default allows 1%). No ``.grad`` is changed.
+
+    Example::
+
+        >>> x, y = Value(3.0, "x"), Value(2.0, "y")
+        >>> f = x * y + x
+        >>> f.label = "f"
+        >>> bool(check_backprop(f, {"x": 3.0, y: 3.0}))  # ∂f/∂x = y + 1, ∂f/∂y = x
+        True
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {type(output).__name__}")
+    if not isinstance(answers, Mapping) or not answers:
+        raise TypeError("answers must be a non-empty dict {node or label: gradient}")
+    grads, terms = true_gradients(output)
+    names = node_names(output)
+    caller = sys._getframe(1)
+    scope = {**caller.f_globals, **caller.f_locals}
+    rows = []
+    for key, answer in answers.items():
+        node, name = _resolve(key, names, scope)
+        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+            raise TypeError(f"the answer for {name} must be a number, got {answer!r}")
+        true = grads[node]
+        ok = _close(float(answer), true, rel_tol, abs_tol)
+        rows.append(BackpropRow(name, float(answer), true, ok, tuple(terms[node])))
+    return BackpropReport(names[output], tuple(rows), rel_tol, abs_tol)
+
+
+def _resolve(
+    key: str | Value, names: dict[Value, str], scope: Mapping[str, object]
+) -> tuple[Value, str]:
+    """The node ``key`` stands for, and the name to show for it."""
+    if isinstance(key, Value):
+        if key not in names:
+            raise ValueError(f"{key!r} is not part of the output's graph")
+        bound = [n for n, v in scope.items() if v is key and not n.startswith("_")]
+        return key, key.label or (bound[0] if bound else names[key])
+    if not isinstance(key, str):
+        raise TypeError(f"answers are keyed by labels or Values, got {type(key).__name__}")
+    labelled = [v for v in names if v.label == key]
+    if len(labelled) > 1:
+        raise ValueError(f"{len(labelled)} nodes are labelled {key!r}: give the Value instead")
+    if labelled:
+        return labelled[0], key
+    bound = scope.get(key)
+    if isinstance(bound, Value) and bound in names:
+        return bound, key
+    known = sorted({v.label for v in names if v.label})
+    raise KeyError(f"no node labelled or named {key!r} in the graph; labels: {', '.join(known)}")
+
+
+def _close(answer: float, true: float, rel_tol: float, abs_tol: float) -> bool:
+    if math.isnan(true) or math.isinf(true):
+        return answer == true or (math.isnan(answer) and math.isnan(true))
+    return abs(answer - true) <= abs_tol + rel_tol * abs(true)
