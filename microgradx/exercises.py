@@ -17,6 +17,7 @@ import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 from .engine import Value
 from .graph import topological_order
@@ -50,10 +51,15 @@ class BackpropRow:
     """One answer: what the student gave, the true gradient, and how it is made."""
 
     name: str
-    answer: float
+    answer: float | None
     true: float
     ok: bool
     terms: tuple[Term, ...]
+
+    @property
+    def answered(self) -> bool:
+        """False while the answer is ``None`` (an exercise not done yet)."""
+        return self.answer is not None
 
     def chain(self, output: str, precision: int = 4) -> str:
         """The chain-rule sum that gives the true value, e.g.
@@ -91,8 +97,13 @@ class BackpropReport:
 
     @property
     def wrong(self) -> tuple[BackpropRow, ...]:
-        """The rows whose answer is not within tolerance."""
-        return tuple(row for row in self.rows if not row.ok)
+        """The answered rows whose answer is not within tolerance."""
+        return tuple(row for row in self.rows if row.answered and not row.ok)
+
+    @property
+    def open(self) -> tuple[BackpropRow, ...]:
+        """The rows still without an answer (``None``)."""
+        return tuple(row for row in self.rows if not row.answered)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -114,13 +125,19 @@ class BackpropReport:
     def __str__(self) -> str:
         lines = [(f"∂{self.output}/∂·", "your answer", "true value", "")]
         for r in self.rows:
-            true = f"{r.true:.6g}" if not r.ok else "✓"
-            lines.append((r.name, f"{r.answer:.6g}", true, "right" if r.ok else "WRONG"))
+            if r.answer is None:
+                lines.append((r.name, "?", "", "not answered yet"))
+            elif r.ok:
+                lines.append((r.name, f"{r.answer:.6g}", "✓", "right"))
+            else:
+                lines.append((r.name, f"{r.answer:.6g}", f"{r.true:.6g}", "WRONG"))
         widths = [max(len(line[c]) for line in lines) for c in range(4)]
         text = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
-        n_right = len(self.rows) - len(self.wrong)
-        text.append(f"{n_right} of {len(self.rows)} right (rel_tol={self.rel_tol:g}, "
-                    f"abs_tol={self.abs_tol:g})")  # fmt: skip
+        n_right = sum(r.ok for r in self.rows)
+        summary = f"{n_right} of {len(self.rows)} right"
+        if self.open:
+            summary += f", {len(self.open)} not answered yet"
+        text.append(f"{summary} (rel_tol={self.rel_tol:g}, abs_tol={self.abs_tol:g})")
         for r in self.wrong:
             text.append(f"{r.name}: {r.chain(self.output)}")
         return "\n".join(text)
@@ -161,7 +178,7 @@ def node_names(output: Value) -> dict[Value, str]:
 
 def check_backprop(
     output: Value,
-    answers: Mapping[str | Value, float],
+    answers: Mapping[str | Value, float | None],
     rel_tol: float = 0.01,
     abs_tol: float = 1e-4,
 ) -> BackpropReport:
@@ -169,9 +186,10 @@ def check_backprop(
 
     ``answers`` maps nodes to the student's values; a node is given as a Value, as
     its label, or as the name of a variable bound to it where ``check_backprop`` is
-    called. Any subset of the nodes will do. An answer is right when
-    ``|answer − true| <= abs_tol + rel_tol·|true|`` (hand calculations round, so
-    the default allows 1%). No ``.grad`` is changed.
+    called. Any subset of the nodes will do; an answer of ``None`` is an exercise
+    not done yet (listed, never solved, and the report stays falsy). An answer is
+    right when ``|answer − true| <= abs_tol + rel_tol·|true|`` (hand calculations
+    round, so the default allows 1%). No ``.grad`` is changed.
 
     Example::
 
@@ -192,9 +210,12 @@ def check_backprop(
     rows = []
     for key, answer in answers.items():
         node, name = _resolve(key, names, scope)
-        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            raise TypeError(f"the answer for {name} must be a number, got {answer!r}")
         true = grads[node]
+        if answer is None:
+            rows.append(BackpropRow(name, None, true, False, tuple(terms[node])))
+            continue
+        if isinstance(answer, bool) or not isinstance(answer, Real):
+            raise TypeError(f"the answer for {name} must be a number or None, got {answer!r}")
         ok = _close(float(answer), true, rel_tol, abs_tol)
         rows.append(BackpropRow(name, float(answer), true, ok, tuple(terms[node])))
     return BackpropReport(names[output], tuple(rows), rel_tol, abs_tol)

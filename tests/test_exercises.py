@@ -103,9 +103,21 @@ def test_bad_keys_and_answers_are_errors_that_say_what_to_do():
     twin = Value(1.0, "t") + Value(2.0, "t")
     with pytest.raises(ValueError, match="2 nodes are labelled 't'"):
         check_backprop(twin, {"t": 1.0})
-    with pytest.raises(TypeError, match="must be a number"):
+    with pytest.raises(TypeError, match="must be a number or None"):
         check_backprop(f, {"x": "8"})
     with pytest.raises(TypeError, match="non-empty"):
         check_backprop(f, {})
     with pytest.raises(TypeError, match="output must be a Value"):
         check_backprop(3.0, {"x": 1.0})
+
+
+def test_unanswered_questions_are_listed_but_never_solved():
+    f, _ = lecture_graph()
+    report = check_backprop(f, {"x": 8.0, "y": None, "z": 5.0})
+    assert not report  # an open question keeps the report falsy
+    assert [row.name for row in report.open] == ["y"] and not report["y"].answered
+    assert [row.name for row in report.wrong] == ["z"]
+    text = str(report)
+    assert "not answered yet" in text and "1 of 3 right, 1 not answered yet" in text
+    assert "∂f/∂y" not in text  # the open question's solution is not printed
+    assert "∂f/∂z = ∂f/∂f·∂f/∂z = (1)(11) = 11" in text
