@@ -72,7 +72,9 @@ class BackpropRow:
 
         if not self.terms:
             return f"∂{output}/∂{output} = 1 (the output itself)"
-        symbols = " + ".join(f"∂{output}/∂{t.user}·∂{t.user}/∂{self.name}" for t in self.terms)
+        symbols = " + ".join(
+            f"∂{output}/∂{_wrap(t.user)}·∂{_wrap(t.user)}/∂{_wrap(self.name)}" for t in self.terms
+        )
         numbers = " + ".join(f"({num(t.upstream)})({num(t.local)})" for t in self.terms)
         return f"∂{output}/∂{self.name} = {symbols} = {numbers} = {num(self.true)}"
 
@@ -146,14 +148,16 @@ class BackpropReport:
         return str(self)
 
 
-def true_gradients(output: Value) -> tuple[dict[Value, float], dict[Value, list[Term]]]:
+def true_gradients(
+    output: Value, names: Mapping[Value, str] | None = None
+) -> tuple[dict[Value, float], dict[Value, list[Term]]]:
     """∂output/∂node for every node below ``output``, and the terms that make each.
 
     One reverse walk in topological order, the same chain rule as ``backward``,
     with the sums kept in a dictionary instead of ``.grad``. Users are named by
-    :func:`node_names`.
+    ``names`` (default :func:`node_names`).
     """
-    names = node_names(output)
+    names = node_names(output) if names is None else names
     grads: dict[Value, float] = {output: 1.0}
     terms: dict[Value, list[Term]] = {output: []}
     for node in topological_order(output, reverse=True, leaves=False):
@@ -168,12 +172,47 @@ def true_gradients(output: Value) -> tuple[dict[Value, float], dict[Value, list[
     return grads, terms
 
 
-def node_names(output: Value) -> dict[Value, str]:
-    """A name for every node below ``output``: its label, else ``#k`` (its topological
-    position); an unlabelled output is ``out``."""
-    names = {v: v.label or f"#{k}" for k, v in enumerate(topological_order(output))}
+def _wrap(name: str) -> str:
+    """``(w·h)`` for a formula name, so ``∂L/∂(w·h)`` reads as one derivative."""
+    return f"({name})" if any(c in name for c in "+−·/^(, ") else name
+
+
+_INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/"}
+_LONGEST = 20  # a formula name longer than this is replaced by ``#k``
+
+
+def node_names(output: Value, known: Mapping[Value, str] | None = None) -> dict[Value, str]:
+    """A name for every node below ``output``, for the report's chain-rule sums.
+
+    A node's label; else, for an unlabelled constant, its number; else a short
+    formula of its operands' names (``w212·h12``, ``σ(z1)``); else, when that
+    formula would be long, ``#k`` (its position in topological order). An
+    unlabelled output is ``out``. ``known`` names nodes first (e.g. variable names).
+    """
+    known = known or {}
+    names: dict[Value, str] = {}
+    for k, v in enumerate(topological_order(output)):
+        if v in known:
+            names[v] = known[v]
+        elif v.label:
+            names[v] = v.label
+        elif not v.children:
+            names[v] = f"{v.data:.4g}"
+        else:
+            names[v] = _formula(v, [names[c] for c in v.children]) or f"#{k}"
     names[output] = output.label or "out"
     return names
+
+
+def _formula(node: Value, operands: list[str]) -> str:
+    """``a·b``, ``σ(a)``, ``a^2``; "" when longer than :data:`_LONGEST` characters."""
+    if node.op in _INFIX and len(operands) == 2:
+        text = f"{operands[0]}{_INFIX[node.op]}{operands[1]}"
+    elif node.op == "pow" and node.param is not None:
+        text = f"{operands[0]}^{node.param:g}"
+    else:
+        text = f"{OPS[node.op].symbol}({', '.join(operands)})"
+    return text if len(text) <= _LONGEST else ""
 
 
 def check_backprop(
@@ -203,13 +242,14 @@ def check_backprop(
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
     if not isinstance(answers, Mapping) or not answers:
         raise TypeError("answers must be a non-empty dict {node or label: gradient}")
-    grads, terms = true_gradients(output)
-    names = node_names(output)
     caller = sys._getframe(1)
     scope = {**caller.f_globals, **caller.f_locals}
+    names = node_names(output)
+    resolved = [(*_resolve(key, names, scope), answer) for key, answer in answers.items()]
+    names = node_names(output, {node: name for node, name, _ in resolved})
+    grads, terms = true_gradients(output, names)
     rows = []
-    for key, answer in answers.items():
-        node, name = _resolve(key, names, scope)
+    for node, name, answer in resolved:
         true = grads[node]
         if answer is None:
             rows.append(BackpropRow(name, None, true, False, tuple(terms[node])))

@@ -91,7 +91,9 @@ def test_nodes_by_value_label_or_variable_name():
     assert report and [row.name for row in report] == ["a", "b"]
     report = check_backprop(out, {"a": -1.0})  # the variable name of an unlabelled node
     assert not report and report["a"].true == -2.0
-    assert "∂out/∂a = ∂out/∂out·∂out/∂a + ∂out/∂#2·∂#2/∂a = (1)(1) + (1)(-3) = -2" in str(report)
+    assert "∂out/∂a = ∂out/∂out·∂out/∂a + ∂out/∂(a·b)·∂(a·b)/∂a = (1)(1) + (1)(-3) = -2" in str(
+        report
+    )
 
 
 def test_bad_keys_and_answers_are_errors_that_say_what_to_do():
