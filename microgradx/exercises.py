@@ -277,9 +277,9 @@ def _resolve(
         raise ValueError(f"{len(labelled)} nodes are labelled {key!r}: give the Value instead")
     if labelled:
         return labelled[0], key
-    bound = scope.get(key)
-    if isinstance(bound, Value) and bound in names:
-        return bound, key
+    variable = scope.get(key)
+    if isinstance(variable, Value) and variable in names:
+        return variable, key
     known = sorted({v.label for v in names if v.label})
     raise KeyError(f"no node labelled or named {key!r} in the graph; labels: {', '.join(known)}")
 
