@@ -10,6 +10,7 @@
 
 from .autodiff import derivative, grad, gradient, hessian
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order, users
