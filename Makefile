@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean
+.PHONY: test demo install dot lint bench clean torch
 
 install: $(STAMP)
 
@@ -32,7 +32,18 @@ dot:
 			echo "  conda install -c conda-forge graphviz"; \
 		fi; }
 
-test: install dot
+# PyTorch for the bridge tests, pinned to the CPU build this project tests against;
+# the `torch` extra's range (torch>=2.0) is then already satisfied.
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_STAMP := $(VENV)/.torch-installed
+
+torch: $(TORCH_STAMP)
+
+$(TORCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	@touch $@
+
+test: install dot torch
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 demo: install dot

@@ -8,6 +8,7 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
@@ -27,8 +28,10 @@ __all__ = [
     "GraphvizNotFoundError",
     "Tape",
     "TapeGrads",
+    "TorchComparison",
     "Value",
     "backward_steps",
+    "compare_with_torch",
     "compile",
     "detect_anomaly",
     "dot",

@@ -259,6 +259,18 @@ class Module:
             raise ValueError(f"{source}: {exc}") from None
         return model
 
+    # --- PyTorch ------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """The same network as a float64 ``torch.nn.Sequential`` with the same weights.
+
+        See :func:`microgradx.nn.torch_bridge.to_torch`; needs
+        ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
     def load_weights(self, path: str | Path) -> None:
         """Load weights saved by :meth:`save` into this model (same architecture).
 
@@ -562,6 +574,17 @@ class MLP(Module):
         config = dict(config)
         config["init"] = config.get("init") or "zeros"
         return cls(**config)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the architecture and weights of a ``torch.nn.Sequential``.
+
+        See :func:`microgradx.nn.torch_bridge.from_torch` for the layers it reads;
+        needs ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import from_torch
+
+        return from_torch(module)
 
     def __repr__(self) -> str:
         head = f"MLP({self.nin} → {' → '.join(map(str, self.nouts))}"
