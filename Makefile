@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean torch
+.PHONY: test demo install dot lint bench clean test-extras dist
 
 install: $(STAMP)
 
@@ -32,18 +32,20 @@ dot:
 			echo "  conda install -c conda-forge graphviz"; \
 		fi; }
 
-# PyTorch for the bridge tests, pinned to the CPU build this project tests against;
-# the `torch` extra's range (torch>=2.0) is then already satisfied.
+# Test extras: PyTorch for the bridge tests, pinned to the CPU build this project tests
+# against (the `torch` extra's range, torch>=2.0, is then already satisfied, so nothing
+# more is downloaded), and the build tools for the packaging test.
 TORCH_SPEC  ?= torch==2.13.0
-TORCH_STAMP := $(VENV)/.torch-installed
+EXTRAS_STAMP := $(VENV)/.test-extras-installed
 
-torch: $(TORCH_STAMP)
+test-extras: $(EXTRAS_STAMP)
 
-$(TORCH_STAMP): $(STAMP)
+$(EXTRAS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[torch,build]"
 	@touch $@
 
-test: install dot torch
+test: install dot test-extras
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 demo: install dot
@@ -56,6 +58,10 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engine.py
+
+# Wheel and sdist in dist/.
+dist: $(EXTRAS_STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
