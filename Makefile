@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean test-extras dist
+.PHONY: test demo install dot lint bench clean test-extras dist docs
 
 install: $(STAMP)
 
@@ -58,6 +58,16 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engine.py
+
+# The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	@touch $@
+
+docs: $(DOCS_STAMP) dot
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Wheel and sdist in dist/.
 dist: $(EXTRAS_STAMP)

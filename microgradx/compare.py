@@ -1,13 +1,14 @@
 """Checking microgradx against PyTorch: the same expression, values and gradients.
 
 Writing an autograd engine, one checks it against an engine known to be right.
-:func:`compare_with_torch` builds an expression's graph with microgradx, rebuilds
+`compare_with_torch` builds an expression's graph with microgradx, rebuilds
 the same operations on PyTorch tensors (float64), runs backward in both and
-prints a table of every named value and its gradient side by side::
+prints a table of every named value and its gradient side by side:
 
     >>> report = compare_with_torch("(w + x*y)*z", {"w": 5, "x": 3, "y": 2, "z": 4})
     ... # doctest: +SKIP
-    name   microgradx  torch  |Δ|  ∂f/∂ microgradx  ∂f/∂ torch  |Δ|
+    name    microgradx  torch  |Δ|  ∂output/∂name microgradx  torch  |Δ|
+    w                5      5    0                         4      4    0
     ...
 
 PyTorch computes each operation and its derivative with its own code; microgradx
@@ -90,12 +91,12 @@ class ComparisonRow:
 
 @dataclass
 class TorchComparison:
-    """What :func:`compare_with_torch` found.
+    """What `compare_with_torch` found.
 
     Attributes:
         expression: the text, or the callable's name.
         output: the name of the output in the table.
-        rows: one :class:`ComparisonRow` per named value, the output last.
+        rows: one `ComparisonRow` per named value, the output last.
         tol: the largest difference counted as agreement.
     """
 
@@ -214,7 +215,7 @@ def compare_with_torch(
     """Evaluate ``f`` in microgradx and in PyTorch and compare values and gradients.
 
     Args:
-        f: an expression's text for :func:`microgradx.parse`, e.g.
+        f: an expression's text for `microgradx.parse`, e.g.
             ``"v = x*y; f = tanh(v + b)"``, or a callable taking Values and
             returning one Value, e.g. ``lambda x, y: (x * y).relu()``.
         values: a number for each input: a mapping name -> number, or (for a
@@ -223,7 +224,7 @@ def compare_with_torch(
         show: print the table.
 
     Returns:
-        A :class:`TorchComparison`: one row per named value (the inputs, for text
+        A `TorchComparison`: one row per named value (the inputs, for text
         also every ``name = ...`` line) and the output last, each with the value and
         the gradient ∂output/∂value from both engines and their differences.
 

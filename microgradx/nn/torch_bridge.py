@@ -1,6 +1,6 @@
 """Moving models between microgradx and PyTorch, weight for weight.
 
-An :class:`~microgradx.nn.MLP` is a stack of fully connected layers, so PyTorch
+An `microgradx.nn.MLP` is a stack of fully connected layers, so PyTorch
 writes the same network as a ``torch.nn.Sequential`` of ``Linear`` layers and
 activation modules. Neuron ``j`` of a layer holds row ``j`` of the layer's weight
 matrix ``W`` (shape ``(nout, nin)``) and entry ``j`` of its bias ``b``, exactly the
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["SUPPORTED_LAYERS", "from_torch", "to_torch"]
 
-#: The ``torch.nn`` layer types :func:`from_torch` reads.
+#: The ``torch.nn`` layer types `from_torch` reads.
 SUPPORTED_LAYERS = ("Linear", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Identity", "Dropout")
 
 _TORCH_ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "Identity": "linear"}
@@ -62,13 +62,14 @@ def to_torch(model: Module) -> torch.nn.Sequential:
     independent (changing one model leaves the other alone) and is in the same
     training or evaluation mode as ``model``.
 
-    >>> from microgradx.nn import MLP
-    >>> MLP(2, [3, 1], activation="tanh", seed=0).to_torch()  # doctest: +SKIP
-    Sequential(
-      (0): Linear(in_features=2, out_features=3, bias=True)
-      (1): Tanh()
-      (2): Linear(in_features=3, out_features=1, bias=True)
-    )
+    Examples:
+        >>> from microgradx.nn import MLP
+        >>> MLP(2, [3, 1], activation="tanh", seed=0).to_torch()  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
     """
     torch = require_torch("to_torch()")
     layers: list[Any] = []
@@ -117,7 +118,7 @@ def _unsupported(position: int, layer: Any) -> ValueError:
 
 
 def from_torch(module: Any) -> MLP:
-    """An :class:`MLP` with the architecture and weights of a PyTorch network.
+    """An `MLP` with the architecture and weights of a PyTorch network.
 
     ``module`` is a ``torch.nn.Sequential`` (nested ones are opened) or a single
     ``Linear``: ``Linear`` layers, each followed by at most one activation
