@@ -106,6 +106,7 @@ class Value(metaclass=_ValueType):
     def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
         n = len(children)
+        args: tuple[float, ...]
         if n == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
         elif n == 1 and arg is None:  # activations
