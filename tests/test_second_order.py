@@ -11,8 +11,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from op_cases import CASES, EPS, build, points, step
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from op_cases import CASES, EPS, arity, build, near_kink, points, step
 from test_properties import programs, run
 
 import microgradx
@@ -53,6 +54,18 @@ def test_every_op_second_derivatives_match_differences_of_the_first(name, point)
             # rounding of the difference: eps·|∂f|/h; the rest is the 1e-5 relative bound
             tolerance = 1e-5 * max(1.0, abs(numeric)) + 4 * EPS * scale / step(point[j])
             assert abs(H[i][j] - numeric) <= tolerance, (name, point, i, j, H[i][j], numeric)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(data=st.data())
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_op_at_random_points_away_from_kinks(name, data):
+    point = tuple(
+        data.draw(st.floats(low, high), label=f"x{i}")
+        for i, (low, high) in zip(range(arity(name)), CASES[name].ranges)
+    )
+    assume(not near_kink(name, point))
+    test_every_op_second_derivatives_match_differences_of_the_first(name, point)
 
 
 @pytest.mark.parametrize(
