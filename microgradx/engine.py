@@ -340,7 +340,10 @@ def _method_for(op: Op) -> Callable[..., Value]:
 
         method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"{op.symbol}: {name}{signature}. {op.formula}".rstrip(". ") + "."
+    method.__doc__ = (
+        f"x.{name}{signature}: the op {name!r} (drawn {op.symbol}). Local derivative: "
+        f"{op.formula or 'see OPS[' + repr(name) + ']'}."
+    )
     return method
 
 
