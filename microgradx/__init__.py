@@ -8,6 +8,7 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from ._gc import gc_paused
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
@@ -33,6 +34,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw",
+    "gc_paused",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

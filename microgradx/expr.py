@@ -37,6 +37,7 @@ from numbers import Real
 
 import numpy as np
 
+from ._gc import paused
 from .engine import Value
 
 __all__ = [
@@ -186,6 +187,7 @@ class Expression:
         return f"Expression({text!r}, output={self.output.data!r}, variables: {variables or '-'})"
 
 
+@paused  # building the graph of the text: no cycles to collect
 def parse(text: str, /, **values: float | Value) -> Expression:
     """Build the graph of ``text`` with the given values for its names.
 
