@@ -42,9 +42,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_tape.py
+	$(BIN)/python benchmarks/bench_mlp.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
