@@ -31,3 +31,17 @@ def test_engine_benchmark_prints_its_table_and_equal_gradients():
     for engine in ("micrograd", "microgradx", "gc_paused()"):
         assert engine in out
     assert "gradients: equal in both engines for every workload" in out
+
+
+def test_tape_benchmark_prints_its_tables():
+    out = run_quick("bench_tape.py")
+    assert "tape fit" in out and "tape/numpy" in out
+    assert "losses and weights after 3 steps: equal in every engine" in out
+    assert "compile ms" in out
+    rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
+    assert len(rows) >= 4 + 2  # 2 widths × 2 batches, and the compile table's 2 widths
+
+
+def test_mlp_benchmark_prints_its_table():
+    out = run_quick("bench_mlp.py")
+    assert "micrograd 0.1.0" in out and "ms / step" in out
