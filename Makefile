@@ -1,12 +1,13 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   install into .venv and run `microgradx demo` (the main job)
 #   make test   install into .venv and run the whole test suite, notebooks included
+# Checks: `make lint` (ruff lint and format), `make typecheck` (mypy on the package).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean
+.PHONY: test demo install dot lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -42,6 +43,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: install
+	$(BIN)/mypy microgradx
+
 # PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
@@ -50,4 +54,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_mlp.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

@@ -6,15 +6,7 @@ from microgradx import Value, stats, topological_order
 from microgradx.graph import edges, nodes
 
 
-def lecture():
-    w, x, y, z = Value(5, "w"), Value(3, "x"), Value(2, "y"), Value(4, "z")
-    v = x * y
-    u = w + v
-    f = u * z
-    return f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f)
-
-
-def test_topological_order_puts_operands_first_and_is_deterministic():
+def test_topological_order_puts_operands_first_and_is_deterministic(lecture):
     f, n = lecture()
     order = topological_order(f)
     assert order == [n["w"], n["x"], n["y"], n["v"], n["u"], n["z"], n["f"]]
@@ -35,7 +27,7 @@ def test_each_shared_node_once():
     assert [(p.op, i) for _, p, i in edges(c)] == [("add", 0), ("add", 1), ("mul", 0), ("mul", 1)]
 
 
-def test_stats():
+def test_stats(lecture):
     f, _ = lecture()
     s = stats(f)
     assert (s.nodes, s.edges, s.leaves, s.depth) == (7, 6, 4, 3)
