@@ -142,3 +142,38 @@ def test_library_entry_points_pause(monkeypatch):
     microgradx.draw(microgradx.parse("(w + x*y)*z", w=1, x=2, y=3, z=4).output)
     assert seen and not any(seen)
     assert gc.isenabled()
+
+
+def test_model_calls_compile_and_fit_run_paused(monkeypatch):
+    import microgradx.nn.module as module
+    import microgradx.tape.runner as runner
+    from microgradx import nn
+
+    seen: dict[str, list[bool]] = {"model": [], "compile": [], "fit": []}
+    sum_, order = module.value_sum, runner.topological_order
+
+    def spy_sum(*args, **kwargs):
+        seen["model"].append(gc.isenabled())
+        return sum_(*args, **kwargs)
+
+    def spy_order(*args, **kwargs):
+        seen["compile"].append(gc.isenabled())
+        return order(*args, **kwargs)
+
+    monkeypatch.setattr(module, "value_sum", spy_sum)
+    monkeypatch.setattr(runner, "topological_order", spy_order)
+    model = nn.MLP(2, [3, 1], seed=0)
+    xs = [Value(0.0), Value(0.0)]
+    out = model(xs)
+    microgradx.compile(out[0], xs, model.parameters())
+    X, y = nn.make_moons(10, seed=0)
+    nn.fit(
+        model,
+        X,
+        y,
+        epochs=1,
+        progress=False,
+        callbacks=[lambda h: seen["fit"].append(gc.isenabled())],
+    )
+    assert all(seen.values()) and not any(any(v) for v in seen.values())
+    assert gc.isenabled()

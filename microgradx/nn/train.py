@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value, no_grad
 from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
@@ -173,6 +174,7 @@ def _evaluate(model: Module, X: np.ndarray, task: Task) -> tuple[float, float | 
     return total / len(X), acc
 
 
+@paused  # training builds graphs in a loop: no collector while it runs (see _gc.py)
 def fit(
     model: Module,
     X: np.ndarray,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from .compiler import Instruction, Linear, Node, compile_program, plan_layers
@@ -69,6 +70,7 @@ def compile(  # noqa: A001 - the tape's verb, as in "compile the graph"
 class Tape:
     """A graph recorded as a flat program; see :mod:`microgradx.tape`."""
 
+    @paused  # walks the graph and makes many small containers: no collector
     def __init__(
         self,
         output: Value,
