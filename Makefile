@@ -35,7 +35,7 @@ dot:
 
 # Test extras: PyTorch for the bridge tests, pinned to the CPU build this project tests
 # against (the `torch` extra's range, torch>=2.0, is then already satisfied, so nothing
-# more is downloaded), and the build tools for the packaging test.
+# more is downloaded), the build tools for the packaging test and the benchmarks' peer.
 TORCH_SPEC  ?= torch==2.13.0
 EXTRAS_STAMP := $(VENV)/.test-extras-installed
 
@@ -43,7 +43,7 @@ test-extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[torch,build]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,build,bench]"
 	@touch $@
 
 test: install dot test-extras
@@ -59,9 +59,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy microgradx
 
+# PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_tape.py
+	$(BIN)/python benchmarks/bench_mlp.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
 DOCS_STAMP := $(VENV)/.docs-installed

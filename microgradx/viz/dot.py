@@ -20,6 +20,7 @@ from html import escape
 
 import graphviz
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS, local_grads_of
@@ -429,6 +430,7 @@ class _Builder:
         return dot
 
 
+@paused  # drawing walks the graph and makes many small objects: no collector
 def build_digraph(root: Value, opts: DrawOptions, frame: FrameState | None = None):
     """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``."""
     if not opts.collapse:

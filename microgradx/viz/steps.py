@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
@@ -21,6 +22,7 @@ from .drawing import INSTALL_GRAPHVIZ, Drawing, draw_frame
 __all__ = ["backward_steps", "save_steps_html", "stepper"]
 
 
+@paused
 def backward_steps(root: Value, **options: Any) -> list[Drawing]:
     """The backward pass of ``root`` as frames, one per node (see the module docstring).
 
