@@ -562,7 +562,7 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
     """Build the Values of a checked expression (iteratively: no recursion on depth).
 
     Number literals stay floats until an operation meets them, so ``x**2`` keeps 2
-    as the exponent parameter and ``-3`` is the number −3, as in Python; operations
+    as the exponent (the node's ``arg``) and ``-3`` is the number −3, as in Python; operations
     between two numbers are made on a constant Value, never in Python arithmetic.
     """
     results: list[float | Value] = []
