@@ -14,7 +14,17 @@ from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
-from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
+from .viz import (
+    Drawing,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+    backward_steps,
+    display_name,
+    draw,
+    save_steps,
+    save_steps_html,
+    stepper,
+)
 
 __version__ = "0.1.0"
 
@@ -25,12 +35,14 @@ __all__ = [
     "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "LayoutTimeoutError",
     "Tape",
     "TapeGrads",
     "Value",
     "backward_steps",
     "compile",
     "detect_anomaly",
+    "display_name",
     "dot",
     "draw",
     "gradcheck",
@@ -38,6 +50,7 @@ __all__ = [
     "no_grad",
     "numeric_grad",
     "parse",
+    "save_steps",
     "save_steps_html",
     "scope",
     "stats",

@@ -17,10 +17,11 @@ from microgradx.viz.dot import ROLE_COLOURS, format_number
 GOLDEN = Path(__file__).parent / "data" / "lecture.dot"
 W, X, Y, Z = 5.0, 3.0, 2.0, 4.0
 
-# A value's table: optional bold label, then data and grad cells.
+# A value's table: its name (bold when the user gave it, grey otherwise), data and grad cells.
 RECORD = re.compile(
     r"(v\d+) \[label=<<table[^>]*bgcolor=\"([^\"]+)\"[^>]*><tr>"
-    r"(?:<td><b>([^<]*)</b></td>)?<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
+    r"<td>(?:<b>([^<]*)</b>|<font color=\"#4b5563\">([^<]*)</font>)</td>"
+    r"<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
 )
 
 
@@ -39,8 +40,8 @@ def lecture():
 def records(source: str) -> dict[str, tuple[str, float, float]]:
     """label (or node id) -> (fill colour, data, grad), read back from DOT text."""
     found = {}
-    for node_id, fill, label, data, grad in RECORD.findall(source):
-        found[label or node_id] = (fill, float(data), float(grad))
+    for node_id, fill, given, other, data, grad in RECORD.findall(source):
+        found[given or other or node_id] = (fill, float(data), float(grad))
     return found
 
 

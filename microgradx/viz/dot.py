@@ -23,6 +23,8 @@ import graphviz
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
+from .names import Namer
+from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
 __all__ = ["DrawOptions", "FrameState", "build_digraph", "format_number", "local_grads"]
 
@@ -57,8 +59,13 @@ class DrawOptions:
     max_nodes: int = 1000
     clusters: bool = False
     collapse: bool | int = False
+    engine: str = "dot"
+    timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        object.__setattr__(self, "timeout", check_timeout(self.timeout))
         if self.rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {self.rankdir!r}")
         for name in ("show_data", "show_grad", "show_local_grads", "clusters"):
@@ -179,12 +186,19 @@ def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
 class _Builder:
     """Collects nodes, edges and clusters, then writes one ``graphviz.Digraph``."""
 
-    def __init__(self, root: Value, opts: DrawOptions, frame: FrameState | None) -> None:
+    def __init__(
+        self,
+        root: Value,
+        opts: DrawOptions,
+        frame: FrameState | None,
+        namer: Namer | None = None,
+    ) -> None:
         self.root = root
         self.opts = opts
         self.frame = frame
         self.order = topological_order(root)
         self.index = {v: i for i, v in enumerate(self.order)}
+        self.namer = namer if namer is not None else Namer(root, order=self.order)
         self.params = set(opts.params)
         self.highlight = set(opts.highlight)
         self.items: list[tuple[str, str, dict[str, str]]] = []  # (scope, id, attributes)
@@ -196,8 +210,8 @@ class _Builder:
         return format_number(x, self.opts.precision)
 
     def name(self, v: Value) -> str:
-        """The label, or ``#k`` (position in topological order) for unlabelled Values."""
-        return v.label or f"#{self.index[v]}"
+        """The readable name of ``v`` (see :mod:`microgradx.viz.names`)."""
+        return self.namer(v)
 
     def role(self, v: Value) -> str:
         if v is self.root:
@@ -206,7 +220,7 @@ class _Builder:
             return "parameter"
         if v.children:
             return "intermediate"
-        return "input" if v.label else "constant"
+        return "input" if self.namer.is_given(v) else "constant"
 
     def grad_text(self, v: Value) -> str:
         if self.frame is None:
@@ -217,11 +231,11 @@ class _Builder:
     # cells of the value tables
 
     def value_cells(self, v: Value) -> list[str]:
-        cells = []
-        if v.label:
-            cells.append(f"<b>{escape(v.label)}</b>")
-        elif self.frame is not None:  # the stepper's captions refer to #k
-            cells.append(f'<font color="#6b7280">#{self.index[v]}</font>')
+        name = escape(self.namer(v))
+        # names the user gave in bold; formulas and generated names in grey
+        cells = [
+            f"<b>{name}</b>" if self.namer.is_given(v) else f'<font color="#4b5563">{name}</font>'
+        ]
         if self.opts.show_data:
             cells.append(f"data {self.num(v.data)}")
         if self.opts.show_grad:
@@ -398,6 +412,7 @@ class _Builder:
             )
         dot = graphviz.Digraph(
             "microgradx",
+            engine=opts.engine,
             graph_attr=graph_attr,
             node_attr={"shape": "plain", "fontname": FONT, "fontsize": "12"},
             edge_attr={"color": "#4b5563", "arrowsize": "0.7", "fontname": FONT},
@@ -436,10 +451,19 @@ class _Builder:
         return dot
 
 
-def build_digraph(root: Value, opts: DrawOptions, frame: FrameState | None = None):
-    """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``."""
+def build_digraph(
+    root: Value,
+    opts: DrawOptions,
+    frame: FrameState | None = None,
+    namer: Namer | None = None,
+) -> graphviz.Digraph:
+    """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``.
+
+    ``namer`` names the Values (default: a :class:`~microgradx.viz.names.Namer` asking
+    the calling code for its names).
+    """
     if not opts.collapse:
         n = count_nodes(root, opts.max_nodes)
         if n > opts.max_nodes:
             raise _too_many(f"more than {opts.max_nodes}", "values", opts)
-    return _Builder(root, opts, frame).build()
+    return _Builder(root, opts, frame, namer).build()
