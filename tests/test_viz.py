@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -303,3 +304,58 @@ def test_scope_tags_do_not_change_the_drawing_without_clusters():
     with scope("block"):
         f = lecture()
     assert draw(f).source == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_png_resolution_is_sharp_by_default_and_can_be_set(dot_program, tmp_path):
+    import struct
+
+    def size(png: bytes) -> tuple[int, int]:
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        return struct.unpack(">II", png[16:24])
+
+    d = draw(lecture())
+    default, low = size(d.png()), size(d.png(dpi=72))
+    assert default[0] >= 2 * low[0] * 0.95  # 200 dpi against 72 dpi: about 2.8x
+    assert abs(default[0] / low[0] - 200 / 72) < 0.1
+    saved = d.save(tmp_path / "f.png", dpi=100).read_bytes()
+    assert abs(size(saved)[0] / low[0] - 100 / 72) < 0.1
+    with pytest.raises(ValueError, match="dpi"):
+        d.png(dpi=0)
+
+
+@pytest.fixture
+def slow_dot(tmp_path, monkeypatch) -> None:
+    """A ``dot`` on PATH that never finishes its layout."""
+    folder = tmp_path / "slow-bin"
+    folder.mkdir()
+    script = folder / "dot"
+    sleep = shutil.which("sleep")
+    script.write_text(f"#!/bin/sh\nexec {sleep} 30\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+
+
+def test_layout_past_the_time_limit_is_stopped_with_advice(slow_dot, tmp_path):
+    d = draw(lecture(), timeout=0.5)
+    with pytest.raises(microgradx.LayoutTimeoutError) as info:
+        d.save(tmp_path / "f.svg")
+    message = str(info.value)
+    for advice in ("0.5 s", "collapse=True", "smaller graph", 'engine="sfdp"', "timeout="):
+        assert advice in message
+    assert not (tmp_path / "f.svg").exists()
+    # Jupyter still gets its text fallback instead of hanging
+    bundle = draw(lecture(), timeout=0.5)._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle and "collapse" in bundle["text/plain"]
+
+
+def test_stepper_page_layout_is_bounded_too(slow_dot, tmp_path):
+    with pytest.raises(microgradx.LayoutTimeoutError):
+        microgradx.save_steps(lecture(), tmp_path / "steps.html", timeout=0.5)
+
+
+def test_engine_and_timeout_are_checked():
+    with pytest.raises(ValueError, match="engine"):
+        draw(lecture(), engine="magic")
+    with pytest.raises(ValueError, match="timeout"):
+        draw(lecture(), timeout=0)
+    assert draw(lecture(), engine="neato").digraph.engine == "neato"
