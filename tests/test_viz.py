@@ -359,3 +359,37 @@ def test_engine_and_timeout_are_checked():
     with pytest.raises(ValueError, match="timeout"):
         draw(lecture(), timeout=0)
     assert draw(lecture(), engine="neato").digraph.engine == "neato"
+
+
+def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    X = [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]]
+    loss = microgradx.sum((model(x)[0] - 1.0) ** 2 for x in X)
+    src = draw(loss, collapse=True).source
+    ids = dict(re.findall(r"(s\d+) \[label=<<table.*?<b>([^<]+)</b>", src))
+    # each layer is one column held top to bottom in index order by invisible edges
+    columns = re.findall(r"\{\s*rank=same\s*((?:\w+ -> \w+ \[style=invis\]\s*)+)\}", src)
+    orders = [re.findall(r"(\w+) ->", c) + [re.findall(r"-> (\w+)", c)[-1]] for c in columns]
+    assert [[ids[b] for b in o] for o in orders] == [
+        [f"layer{i}/neuron{j}" for j in range(4)] for i in (0, 1)
+    ]
+    # one row per sample, in sample order, with the neuron's output for that sample
+    box = re.search(r"label=<<table[^\n]*<b>layer1/neuron2</b>[^\n]*", src).group(0)
+    rows = re.findall(r"sample (\d)</font></td><td>data ([^<]+)</td>", box)
+    h = np.array(X)
+    for layer in model.layers[:2]:
+        h = np.maximum(h @ layer.weight.T + layer.bias, 0)
+    assert [int(k) for k, _ in rows] == [0, 1, 2]
+    assert [float(d) for _, d in rows] == pytest.approx(h[:, 2], abs=1e-4)
+    # the 4 x 4 links between the layers meet in one junction labelled with its count
+    junctions = re.findall(r'(j\d+) \[label="(\d+) edges"', src)
+    assert len(junctions) == 1 and junctions[0][1] == str(4 * 4 * 3)
+    j = junctions[0][0]
+    assert len(re.findall(rf"-> {j}\b", src)) == 4 and len(re.findall(rf"{j} -> ", src)) == 4
+    layer0 = {b for b, name in ids.items() if name.startswith("layer0")}
+    layer1 = {b for b, name in ids.items() if name.startswith("layer1")}
+    assert not any(t in layer0 and h_ in layer1
+                   for t, h_ in re.findall(r"(\w+) -> (\w+)(?! \[style=invis)", src))  # fmt: skip
+    # collapse=1: one edge per pair of layers, labelled with the edges it stands for
+    by_layer = draw(loss, collapse=1).source
+    assert re.search(r'-> \w+ \[label="48 edges"', by_layer)

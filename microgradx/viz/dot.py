@@ -14,6 +14,7 @@ expression always gives the same DOT text, byte for byte.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
@@ -203,6 +204,7 @@ class _Builder:
         self.highlight = set(opts.highlight)
         self.items: list[tuple[str, str, dict[str, str]]] = []  # (scope, id, attributes)
         self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.columns: list[list[str]] = []  # collapsed boxes of one scope, top to bottom
 
     # names and numbers
 
@@ -277,7 +279,7 @@ class _Builder:
         boxes: dict[str, list[Value]] = {}
         for v, g in groups.items():
             boxes.setdefault(g, []).append(v)
-        box_ids = {g: f"s{j}" for j, g in enumerate(boxes)}
+        box_ids = {g: f"s{j}" for j, g in enumerate(sorted(boxes, key=_natural))}
         if self.opts.collapse:
             drawn = len(self.order) - len(groups) + len(boxes)
             if drawn > self.opts.max_nodes:
@@ -302,7 +304,7 @@ class _Builder:
         for g, members in boxes.items():
             self.add_box(g, box_ids[g], members, groups)
 
-        seen_edges = set()
+        box_edges: dict[tuple[str, str], int] = {}  # (tail, head) -> scalar edges it stands for
         for v in self.order:
             if not v.children:
                 continue
@@ -319,19 +321,77 @@ class _Builder:
                         label=self.num(locals_[pos]),
                         fontcolor=LOCAL_GRAD,
                         fontsize="10",
-                        tooltip=f"∂{self.name(v)}/∂{self.name(child)} = {self.num(locals_[pos])}",
+                        tooltip=(
+                            f"∂{self.namer.term(v)}/∂{self.namer.term(child)} "
+                            f"= {self.num(locals_[pos])}"
+                        ),
                     )
                 if current:
                     attrs.update(color=HIGHLIGHT, penwidth="2")
                 if v in groups or child in groups:
-                    if (tail, head) in seen_edges:
-                        continue
-                    seen_edges.add((tail, head))
+                    box_edges[tail, head] = box_edges.get((tail, head), 0) + 1
+                    continue
                 self.edges.append((tail, head, attrs))
             if v not in groups:
                 i = self.index[v]
                 self.edges.append((f"v{i}op", f"v{i}", {}))
+        if boxes:
+            self.add_box_edges(box_edges, {box_ids[g]: g for g in boxes})
+            columns: dict[str, list[str]] = {}
+            for g in sorted(boxes, key=_natural):
+                columns.setdefault(g.rpartition("/")[0], []).append(box_ids[g])
+            self.columns = [ids for ids in columns.values() if len(ids) > 1]
         return self.digraph()
+
+    def add_box_edges(self, counts: dict[tuple[str, str], int], scopes: dict[str, str]) -> None:
+        """Edges into and out of collapsed boxes, each labelled with how many it stands for.
+
+        Where every box of one scope feeds many boxes of another (layer to layer),
+        the edges meet in one junction labelled with their total, instead of a
+        band of crossing lines.
+        """
+        parent = {box: scope.rpartition("/")[0] for box, scope in scopes.items()}
+        bundles: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+        for (tail, head), n in counts.items():
+            key = (parent.get(tail), parent.get(head))
+            if key[0] is not None and key[1] is not None and key[0] != key[1]:
+                bundles.setdefault(key, []).append((tail, head, n))
+            else:
+                self.edges.append((tail, head, self.count_label(n)))
+        for k, items in enumerate(bundles.values()):
+            tails = sorted({t for t, _, _ in items}, key=lambda b: _natural(scopes[b]))
+            heads = sorted({h for _, h, _ in items}, key=lambda b: _natural(scopes[b]))
+            if len(items) <= max(len(tails), len(heads)):  # sparse: draw them one by one
+                for tail, head, n in items:
+                    self.edges.append((tail, head, self.count_label(n)))
+                continue
+            total = sum(n for _, _, n in items)
+            junction = f"j{k}"
+            self.items.append(
+                ("", junction, {
+                    "label": f"{total} edges",
+                    "shape": "box",
+                    "style": "rounded,filled",
+                    "fillcolor": "#ffffff",
+                    "color": "#9ca3af",
+                    "fontsize": "10",
+                    "fontcolor": "#4b5563",
+                    "margin": "0.05,0.02",
+                    "width": "0",
+                    "height": "0",
+                    "tooltip": f"{len(items)} box-to-box links standing for {total} edges",
+                })
+            )  # fmt: skip
+            for tail in tails:
+                self.edges.append((tail, junction, {"arrowhead": "none"}))
+            for head in heads:
+                self.edges.append((junction, head, {}))
+
+    @staticmethod
+    def count_label(n: int) -> dict[str, str]:
+        if n == 1:
+            return {}
+        return {"label": f"{n} edges", "fontsize": "10", "fontcolor": "#6b7280"}
 
     def add_op(self, v: Value) -> None:
         fill, border = OP_COLOURS
@@ -359,6 +419,10 @@ class _Builder:
         n_ops = sum(1 for v in members if v.children)
         n_params = sum(1 for v in members if v in self.params or v.is_param)
         rows = [self.value_cells(v) for v in leaving]
+        if len(rows) > 1:  # one row per sample, in the order the output reaches them
+            for k, cells in enumerate(rows):
+                cells[0] = f'<font color="#4b5563">sample {k}</font>'
+
         ncols = max([len(r) for r in rows] + [1])
         fill, border = SCOPE_COLOURS
         if self.highlight & inside:
@@ -448,7 +512,18 @@ class _Builder:
             container(scope.rpartition("/")[0]).subgraph(subgraphs[scope])
         for tail, head, attrs in self.edges:
             dot.edge(tail, head, **attrs)
+        if not clustered:
+            for ids in self.columns:  # neurons in index order, top to bottom
+                with dot.subgraph() as column:
+                    column.attr(rank="same")
+                    for a, b in zip(ids, ids[1:]):
+                        column.edge(a, b, style="invis")
         return dot
+
+
+def _natural(text: str) -> list:
+    """Sort key reading digits as numbers: ``neuron2`` before ``neuron10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def build_digraph(
