@@ -369,7 +369,7 @@ def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():
     ids = dict(re.findall(r"(s\d+) \[label=<<table.*?<b>([^<]+)</b>", src))
     # each layer is one column held top to bottom in index order by invisible edges
     columns = re.findall(r"\{\s*rank=same\s*((?:\w+ -> \w+ \[style=invis\]\s*)+)\}", src)
-    orders = [re.findall(r"(\w+) ->", c) + [re.findall(r"-> (\w+)", c)[-1]] for c in columns]
+    orders = [[*re.findall(r"(\w+) ->", c), re.findall(r"-> (\w+)", c)[-1]] for c in columns]
     assert [[ids[b] for b in o] for o in orders] == [
         [f"layer{i}/neuron{j}" for j in range(4)] for i in (0, 1)
     ]

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from html import escape
 
 import graphviz
@@ -516,7 +517,7 @@ class _Builder:
             for ids in self.columns:  # neurons in index order, top to bottom
                 with dot.subgraph() as column:
                     column.attr(rank="same")
-                    for a, b in zip(ids, ids[1:]):
+                    for a, b in pairwise(ids):
                         column.edge(a, b, style="invis")
         return dot
 
