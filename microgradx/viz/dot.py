@@ -17,8 +17,8 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import pairwise
 from html import escape
+from itertools import pairwise
 
 import graphviz
 
