@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean
+.PHONY: test demo install dot browser lint bench clean
 
 install: $(STAMP)
 
@@ -32,7 +32,21 @@ dot:
 			echo "  conda install -c conda-forge graphviz"; \
 		fi; }
 
-test: install dot
+# The stepper's browser test needs Chromium and its WebDriver: install Debian's packages
+# when we can (root with apt-get); otherwise say what to install (the test then skips,
+# except under CI=true where it fails).
+browser:
+	@{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } && \
+		command -v chromedriver >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium and its driver (Debian packages chromium, chromium-driver)..."; \
+			apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			echo "Chromium or chromedriver is missing: the browser test will skip; install with"; \
+			echo "  sudo apt-get install chromium chromium-driver   (Debian/Ubuntu)"; \
+		fi; }
+
+test: install dot browser
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 demo: install dot
@@ -45,6 +59,7 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_stepper.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
