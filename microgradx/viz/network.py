@@ -147,11 +147,13 @@ def draw_network(
     # apart by (1 - t) times the spacing of their sources.
     sizes = [model.nin] + [len(neurons) for neurons in layers]
     fan_in = max(sizes[:-1])
-    step = 1.25  # inches between neurons of a column
-    reach = 1.2  # inches from a label's centre to its target's centre
-    # labels of the arrows into one neuron span (1 - t)·(fan_in - 1)·step: keep it
-    # within 0.7 of a step, so neighbouring neurons' labels never meet
-    gap = max(2.4, reach * (fan_in - 1) / 0.7) if weights else 2.4
+    step = 1.4  # inches between neurons of a column
+    reach = 1.05  # inches from a label's centre to its target's centre
+    # The labels of the arrows into neuron j lie between its height and its sources'
+    # heights, scaled by (1 - t): they span at most fan_in·(1 - t)·step, which must stay
+    # below one step less a label's height (0.24 in) so neighbouring groups never meet.
+    share = (1 - 0.24 / step) / fan_in
+    gap = max(2.4, reach / share) if weights else 2.4
     t = 1 - reach / gap
     top = (max(sizes) - 1) * step / 2
 
