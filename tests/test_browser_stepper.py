@@ -157,3 +157,42 @@ def test_page_without_graphviz_fills_its_table(browser, no_dot, tmp_path):
     f.backward()
     assert {k: float(cells[k]) for k in leaves} == {k: v.grad for k, v in leaves.items()}
     assert console_errors(browser) == []
+
+
+def test_big_graph_opens_zoomed_on_the_step(browser, dot_program, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    v = Value(0.5, "x")
+    for _ in range(30):  # 91 values: the page follows the current step
+        v = (v * 1.01).tanh()
+    open_page(browser, save_steps(v, tmp_path / "steps.html"))
+    browser.find_element(By.ID, "next").click()
+
+    def view() -> list[float]:
+        script = "return document.querySelector('#graph svg').getAttribute('viewBox');"
+        return [float(n) for n in browser.execute_script(script).split()]
+
+    def active_inside(box: list[float]) -> bool:
+        centre = browser.execute_script(
+            "var g = document.querySelectorAll('#graph g.node');"
+            "var s = document.querySelector('#graph svg');"
+            "for (var i = 0; i < g.length; i++) {"
+            "  if (g[i].querySelector('title').textContent === arguments[0]) {"
+            "    var b = g[i].getBBox();"
+            "    var m = s.getScreenCTM().inverse().multiply(g[i].getScreenCTM());"
+            "    var p = s.createSVGPoint(); p.x = b.x + b.width / 2; p.y = b.y + b.height / 2;"
+            "    p = p.matrixTransform(m); return [p.x, p.y]; } }",
+            "v90",  # the output, whose rule step 1 applies
+        )
+        x, y, w, h = box
+        return x <= centre[0] <= x + w and y <= centre[1] <= y + h
+
+    zoomed = view()
+    assert active_inside(zoomed)
+    zoom = browser.find_element(By.ID, "zoom")
+    assert zoom.text == "Whole graph"
+    zoom.click()
+    whole = view()
+    assert whole[2] > 3 * zoomed[2]  # the whole chain is much wider than the zoomed view
+    assert zoom.text == "Zoom on step"
+    assert console_errors(browser) == []

@@ -49,6 +49,8 @@ __all__ = [
 DEFAULT_MAX_BYTES = 20_000_000
 #: Most frames a PDF or GIF export renders (each frame is one Graphviz layout).
 MAX_IMAGE_FRAMES = 300
+#: Pages of graphs with more values than this open zoomed on the current step.
+FOLLOW_ABOVE = 40
 STEP_SUFFIXES = (".html", ".htm", ".pdf", ".gif")
 INSTALL_PILLOW = 'PDF and GIF exports need Pillow: pip install "microgradx[slides]"'
 
@@ -176,7 +178,8 @@ table.grads tr.updated td {{ background: #ffedd5; }}
 <button id="play" type="button" title="play or pause (space)">Play</button>
 <button id="next" type="button" title="next step (right arrow)">Next &rarr;</button>
 <span id="counter"></span>
-<span class="hint">arrow keys, space to play</span>
+<button id="zoom" type="button" title="whole graph, or zoom on the step (z)">Whole graph</button>
+<span class="hint">arrow keys, space to play, z to zoom</span>
 </header>
 <div id="caption"></div>
 {notice}
@@ -198,7 +201,9 @@ table.grads tr.updated td {{ background: #ffedd5; }}
     return nodes[id];
   }}
   var svg = document.querySelector("#graph svg");
+  var zoom = document.getElementById("zoom"), follow = data.follow, whole = null;
   if (svg) {{
+    whole = svg.getAttribute("viewBox");
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
@@ -229,6 +234,33 @@ table.grads tr.updated td {{ background: #ffedd5; }}
       var head = title.textContent.split("->")[1];
       (edges[head] = edges[head] || []).push(g);
     }});
+  }}
+  // Follow: show the step's nodes and their neighbourhood instead of the whole graph.
+  function view(f) {{
+    zoom.textContent = follow ? "Whole graph" : "Zoom on step";
+    if (!svg) {{ zoom.style.display = "none"; return; }}
+    var ids = (f.a ? [f.a, f.a + "op"] : []).concat(f.u || []);
+    // node boxes are in the drawing group's units; its transform maps them to the viewBox
+    var t = svg.querySelector("g.graph").transform.baseVal.consolidate();
+    var m = t ? t.matrix : svg.createSVGMatrix(), box = null;
+    ids.forEach(function (id) {{
+      var e = nodes[id];
+      if (!e || !e.group) return;
+      var b = e.group.getBBox();
+      [[b.x, b.y], [b.x + b.width, b.y + b.height]].forEach(function (c) {{
+        var x = m.a * c[0] + m.c * c[1] + m.e, y = m.b * c[0] + m.d * c[1] + m.f;
+        if (!box) box = {{x0: x, y0: y, x1: x, y1: y}};
+        box.x0 = Math.min(box.x0, x); box.x1 = Math.max(box.x1, x);
+        box.y0 = Math.min(box.y0, y); box.y1 = Math.max(box.y1, y);
+      }});
+    }});
+    if (!follow || !box) {{ svg.setAttribute("viewBox", whole); return; }}
+    var area = document.getElementById("graph").getBoundingClientRect();
+    var aspect = area.width / Math.max(area.height, 1);
+    var w = Math.max(box.x1 - box.x0 + 240, 700), h = Math.max(box.y1 - box.y0 + 120, w / aspect);
+    w = Math.max(w, h * aspect);
+    var cx = (box.x0 + box.x1) / 2, cy = (box.y0 + box.y1) / 2;
+    svg.setAttribute("viewBox", [cx - w / 2, cy - h / 2, w, h].join(" "));
   }}
   function outline(id, colour, width) {{
     var e = nodes[id];
@@ -275,6 +307,7 @@ table.grads tr.updated td {{ background: #ffedd5; }}
         marked.push(function () {{ g.classList.remove("active"); }});
       }});
     }}
+    view(f);
     caption.textContent = f.c;
     counter.textContent = "step " + current + " of " + last;
     prev.disabled = current === 0;
@@ -294,12 +327,14 @@ table.grads tr.updated td {{ background: #ffedd5; }}
   prev.onclick = function () {{ stop(); show(current - 1); }};
   next.onclick = function () {{ stop(); show(current + 1); }};
   play.onclick = toggle;
+  zoom.onclick = function () {{ follow = !follow; view(frames[current]); }};
   document.addEventListener("keydown", function (e) {{
     if (e.key === "ArrowLeft") {{ stop(); show(current - 1); }}
     else if (e.key === "ArrowRight") {{ stop(); show(current + 1); }}
     else if (e.key === "Home") {{ stop(); show(0); }}
     else if (e.key === "End") {{ stop(); show(last); }}
     else if (e.key === " ") {{ toggle(); }}
+    else if (e.key === "z") {{ zoom.onclick(); }}
     else return;
     e.preventDefault();
   }});
@@ -362,7 +397,10 @@ def _page(steps: _Steps, delay: float, max_bytes: int) -> str:
             frame["u"] = [ids[v] for v in state.updated]
         frames.append(frame)
         previous = state.grads
-    data = json.dumps({"frames": frames, "delay": int(delay * 1000)}, ensure_ascii=False)
+    follow = len(order) > FOLLOW_ABOVE  # big graphs open zoomed on the step
+    data = json.dumps(
+        {"frames": frames, "delay": int(delay * 1000), "follow": follow}, ensure_ascii=False
+    )
     data = data.replace("</", "<\\/")  # never end the script element early
     title = f"Backward pass of {steps.namer(steps.root)}, node by node"
     page = _PAGE.format(title=escape(title), notice=notice, body=body, data=data)
