@@ -196,3 +196,24 @@ def test_big_graph_opens_zoomed_on_the_step(browser, dot_program, tmp_path):
     assert whole[2] > 3 * zoomed[2]  # the whole chain is much wider than the zoomed view
     assert zoom.text == "Zoom on step"
     assert console_errors(browser) == []
+
+
+def test_jupyter_view_steps_inside_its_frame(browser, dot_program, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from microgradx import stepper
+
+    f, _ = readme_example()
+    cell = tmp_path / "cell.html"  # what a notebook shows for stepper(f)
+    cell.write_text(f"<html><body>{stepper(f)._repr_html_()}</body></html>", encoding="utf-8")
+    open_page(browser, cell)
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        assert state(browser) == ("step 0 of 3", True, False)
+        for _ in range(3):
+            browser.find_element(By.ID, "next").click()
+        assert state(browser) == ("step 3 of 3", False, True)
+        assert svg_grads(browser)["y"] == "12"
+    finally:
+        browser.switch_to.default_content()
+    assert console_errors(browser) == []
