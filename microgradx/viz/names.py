@@ -178,7 +178,7 @@ class Namer:
         if op.symbol == "−" and len(args) == 1:
             inner = args[0][0] if args[0][1] >= 2 else f"({args[0][0]})"
             return f"−{inner}", 2
-        if param is not None and len(args) == 1 and v.op == "pow":
+        if param is not None and len(args) == 1 and op.symbol == "^":
             from .dot import format_number
 
             base = args[0][0] if args[0][1] >= 3 else f"({args[0][0]})"
