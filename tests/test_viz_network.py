@@ -77,6 +77,12 @@ def test_neuron_and_layer_draw_too():
     assert len(re.findall(r"->", layer.draw(x=[1.0, 2.0]).source)) == 6
 
 
+def test_repr_names_the_shape():
+    model = nn.MLP(4, [4, 2], seed=1)
+    assert repr(model.draw()) == "<Drawing: network 4-4-2>"
+    assert repr(model.draw(x=[0, 0, 0, 0], y=[0, 0])).startswith("<Drawing: network 4-4-2, L = ")
+
+
 def test_figure_renders(dot_program):
     png = nn.MLP(4, [4, 2], seed=1).draw(x=[1, 2, 3, 4], y=[0, 1]).png(dpi=72)
     assert png.startswith(b"\x89PNG")

@@ -28,7 +28,14 @@ from ..ops import OPS
 from .names import Namer
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
-__all__ = ["DrawOptions", "FrameState", "build_digraph", "format_number", "local_grads"]
+__all__ = [
+    "DrawOptions",
+    "FrameState",
+    "build_digraph",
+    "definition",
+    "format_number",
+    "local_grads",
+]
 
 # Colours by role: (fill, border). Light fills keep black text readable on slides.
 ROLE_COLOURS = {
@@ -154,6 +161,22 @@ def op_symbol(node: Value, precision: int = 4) -> str:
     if node.op == "pow" and node.param is not None:
         return f"^{format_number(node.param, precision)}"
     return symbol
+
+
+def definition(node: Value, namer: Namer, precision: int = 4) -> str:
+    """What ``node`` is, by name: ``v = x × y``, ``a = σ(z)``, ``s = Σ(p, q, r)``, ``x``."""
+    if not node.children:
+        return namer(node)
+    symbol = op_symbol(node, precision)
+    operands = [namer.operand(c) for c in node.children]
+    if node.param is not None and len(operands) == 1 and symbol.startswith("^"):
+        rhs = f"{operands[0]}{symbol}"
+    elif len(operands) == 2 and OPS[node.op].arity == 2 and symbol not in ("max", "min"):
+        rhs = f"{operands[0]} {symbol} {operands[1]}"
+    else:
+        shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
+        rhs = f"{symbol}({', '.join(shown)})"
+    return f"{namer(node)} = {rhs}"
 
 
 def count_nodes(root: Value, limit: int) -> int:
@@ -298,7 +321,14 @@ class _Builder:
             i = self.index[v]
             border, fill, width = self.value_style(v)
             self.items.append(
-                (v.scope, f"v{i}", {"label": self.value_label(v, border, fill, width)})
+                (
+                    v.scope,
+                    f"v{i}",
+                    {
+                        "label": self.value_label(v, border, fill, width),
+                        "tooltip": definition(v, self.namer, self.opts.precision),
+                    },
+                )
             )
             if v.children:
                 self.add_op(v)

@@ -129,7 +129,7 @@ class Drawing:
     def __repr__(self) -> str:
         body = self.digraph.body
         n_values = sum(1 for line in body if "<table" in line)
-        text = f"<Drawing of {n_values} values"
+        text = f"<Drawing of {n_values} values" if n_values else "<Drawing"
         if self.caption:
             text += f": {self.caption.splitlines()[0]}"
         return text + ">"

@@ -235,4 +235,6 @@ def draw_network(
                          pos=pin((x0 + t * (x1 - x0), y0 + t * (y1 - y0))))  # fmt: skip
         kind = "output" if k - 1 == last else f"layer {k}"
         title(k, f"{kind} ({neurons[0].activation})")
-    return Drawing(dot, caption="  ".join(captions), timeout=check_timeout(timeout))
+    shape = "-".join(str(n) for n in sizes)
+    summary = f"network {shape}" + (f", {captions[0]}" if loss is not None else "")
+    return Drawing(dot, caption=summary, timeout=check_timeout(timeout))

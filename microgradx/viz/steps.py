@@ -29,8 +29,15 @@ from typing import Any
 from .._atomic import atomic_write
 from ..engine import Value
 from ..graph import topological_order
-from ..ops import OPS
-from .dot import DrawOptions, FrameState, build_digraph, format_number, local_grads, op_symbol
+from .dot import (
+    DrawOptions,
+    FrameState,
+    build_digraph,
+    definition,
+    format_number,
+    local_grads,
+    op_symbol,
+)
 from .drawing import DEFAULT_DPI, INSTALL_GRAPHVIZ, Drawing, draw_frame
 from .names import Namer, caller_names
 from .render import GraphvizNotFoundError
@@ -128,16 +135,7 @@ def backward_steps(root: Value, **options: Any) -> list[Drawing]:
 
 def _formula(node: Value, namer: Namer, precision: int) -> str:
     """``backward through v = x × y``, ``a = σ(z)``, ``s = Σ(p, q, r)``."""
-    symbol = op_symbol(node, precision)
-    operands = [namer.operand(c) for c in node.children]
-    if node.param is not None and len(operands) == 1 and symbol.startswith("^"):
-        rhs = f"{operands[0]}{symbol}"
-    elif len(operands) == 2 and OPS[node.op].arity == 2 and symbol not in ("max", "min"):
-        rhs = f"{operands[0]} {symbol} {operands[1]}"
-    else:
-        shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
-        rhs = f"{symbol}({', '.join(shown)})"
-    return f"backward through {namer(node)} = {rhs}"
+    return f"backward through {definition(node, namer, precision)}"
 
 
 # --- the page: one drawing, frames as data ---------------------------------------------
