@@ -384,9 +384,9 @@ class _Builder:
         parent = {box: scope.rpartition("/")[0] for box, scope in scopes.items()}
         bundles: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
         for (tail, head), n in counts.items():
-            key = (parent.get(tail), parent.get(head))
-            if key[0] is not None and key[1] is not None and key[0] != key[1]:
-                bundles.setdefault(key, []).append((tail, head, n))
+            above_tail, above_head = parent.get(tail), parent.get(head)
+            if above_tail is not None and above_head is not None and above_tail != above_head:
+                bundles.setdefault((above_tail, above_head), []).append((tail, head, n))
             else:
                 self.edges.append((tail, head, self.count_label(n)))
         for k, items in enumerate(bundles.values()):

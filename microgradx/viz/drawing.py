@@ -196,8 +196,8 @@ def draw(
         show_grad=show_grad,
         precision=precision,
         show_local_grads=show_local_grads,
-        highlight=highlight,
-        params=params,
+        highlight=highlight,  # type: ignore[arg-type]  # made tuples by DrawOptions
+        params=params,  # type: ignore[arg-type]
         max_nodes=max_nodes,
         clusters=clusters,
         collapse=collapse,

@@ -55,11 +55,11 @@ def _layers(model: Any) -> list[Any]:
     raise TypeError(f"draw_network() draws a Neuron, Layer or MLP, got {type(model).__name__}")
 
 
-def _numbers(name: str, values: object, n: int) -> list[float]:
+def _numbers(name: str, values: Any, n: int) -> list[float]:
     if isinstance(values, (int, float)) and not isinstance(values, bool):
         values = [values]
     try:
-        out = [float(v) for v in values]  # type: ignore[union-attr]
+        out = [float(v) for v in values]
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a sequence of {n} numbers") from None
     if len(out) != n:

@@ -42,10 +42,10 @@ class LayoutTimeoutError(RuntimeError):
 
 def check_timeout(timeout: object) -> float:
     """``timeout`` as a float, or ``ValueError`` unless it is a positive finite number."""
-    ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-    if not ok or not math.isfinite(timeout) or timeout <= 0:  # type: ignore[arg-type]
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return float(timeout)  # type: ignore[arg-type]
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        if math.isfinite(timeout) and timeout > 0:
+            return float(timeout)
+    raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
 def run_graphviz(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
@@ -383,7 +384,7 @@ def _page(steps: _Steps, delay: float, max_bytes: int) -> str:
         body = _grad_table(steps, ids)
         notice = f'<p class="hint">No graph picture: {escape(INSTALL_GRAPHVIZ)}.</p>'
     frames = []
-    previous: dict[Value, float] = {}
+    previous: Mapping[Value, float] = {}
     for state, caption in zip(steps.states, steps.captions):
         changed = {
             ids[v]: num(g) for v, g in state.grads.items() if v not in previous or previous[v] != g
