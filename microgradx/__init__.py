@@ -8,10 +8,12 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from .autodiff import derivative, grad, gradient, hessian
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
-from .graph import stats, topological_order
+from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
 from .viz import (
@@ -41,11 +43,15 @@ __all__ = [
     "Value",
     "backward_steps",
     "compile",
+    "derivative",
     "detect_anomaly",
     "display_name",
     "dot",
     "draw",
+    "grad",
     "gradcheck",
+    "gradient",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
@@ -57,4 +63,5 @@ __all__ = [
     "stepper",
     "sum",
     "topological_order",
+    "users",
 ]

@@ -16,22 +16,11 @@ from microgradx import Value, backward_steps, save_steps, save_steps_html, stepp
 from microgradx.graph import topological_order
 
 
-def lecture():
-    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    return f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f)
-
-
 def by_label(frame) -> dict[str, float]:
     return {v.label: g for v, g in frame.grads.items() if v.label}
 
 
-def test_lecture_frames_apply_one_rule_each():
+def test_lecture_frames_apply_one_rule_each(lecture):
     f, _ = lecture()
     frames = backward_steps(f)
     assert len(frames) == 1 + 3  # the start, then the three operations
@@ -46,7 +35,7 @@ def test_lecture_frames_apply_one_rule_each():
     assert frames[1].caption.startswith("step 1 of 3: backward through f = u × z")
 
 
-def test_frames_show_gradients_received_so_far():
+def test_frames_show_gradients_received_so_far(lecture):
     f, _ = lecture()
     frames = backward_steps(f)
     first, last = frames[0].source, frames[-1].source
@@ -118,7 +107,7 @@ def page_data(page: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_html_page_has_one_drawing_and_frames_as_data(dot_program, tmp_path):
+def test_html_page_has_one_drawing_and_frames_as_data(lecture, dot_program, tmp_path):
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and "<?xml" not in page and "<!DOCTYPE svg" not in page
@@ -159,7 +148,7 @@ def test_page_grows_with_nodes_plus_frames(dot_program, tmp_path):
     assert sizes[100] < 2.3 * sizes[50]
 
 
-def test_html_page_without_dot_has_a_gradient_table(no_dot, tmp_path):
+def test_html_page_without_dot_has_a_gradient_table(lecture, no_dot, tmp_path):
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count('<table class="grads">') == 1
@@ -169,7 +158,7 @@ def test_html_page_without_dot_has_a_gradient_table(no_dot, tmp_path):
     assert len(page_data(page)["frames"]) == 4
 
 
-def test_page_size_is_bounded(no_dot, tmp_path):
+def test_page_size_is_bounded(lecture, no_dot, tmp_path):
     f, _ = lecture()
     out = tmp_path / "out"
     out.mkdir()
@@ -178,7 +167,7 @@ def test_page_size_is_bounded(no_dot, tmp_path):
     assert list(out.iterdir()) == []
 
 
-def test_html_path_must_end_in_html(tmp_path):
+def test_html_path_must_end_in_html(lecture, tmp_path):
     f, _ = lecture()
     with pytest.raises(ValueError, match=r"\.html"):
         save_steps_html(f, tmp_path / "steps.svg")
@@ -187,14 +176,14 @@ def test_html_path_must_end_in_html(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_pdf_has_one_page_per_frame(dot_program, tmp_path):
+def test_pdf_has_one_page_per_frame(lecture, dot_program, tmp_path):
     f, _ = lecture()
     data = save_steps(f, tmp_path / "steps.pdf", dpi=60).read_bytes()
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
 
 
-def test_gif_is_animated_with_the_delay(dot_program, tmp_path):
+def test_gif_is_animated_with_the_delay(lecture, dot_program, tmp_path):
     from PIL import Image
 
     f, _ = lecture()
@@ -205,7 +194,9 @@ def test_gif_is_animated_with_the_delay(dot_program, tmp_path):
         assert gif.info["duration"] == 700
 
 
-def test_pdf_and_gif_without_pillow_say_what_to_install(monkeypatch, dot_program, tmp_path):
+def test_pdf_and_gif_without_pillow_say_what_to_install(
+    lecture, monkeypatch, dot_program, tmp_path
+):
     monkeypatch.setitem(sys.modules, "PIL", None)  # import fails
     f, _ = lecture()
     with pytest.raises(ImportError, match=re.escape('pip install "microgradx[slides]"')):
@@ -213,7 +204,7 @@ def test_pdf_and_gif_without_pillow_say_what_to_install(monkeypatch, dot_program
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stepper_shows_the_page_inline(no_dot):
+def test_stepper_shows_the_page_inline(lecture, no_dot):
     f, _ = lecture()
     page = stepper(f)
     assert len(page) == 4 and page.grads[-1][f.children[1]] == 11.0
@@ -224,7 +215,7 @@ def test_stepper_shows_the_page_inline(no_dot):
     assert len(page_data(page.html)["frames"]) == 4
 
 
-def test_failed_write_leaves_the_old_page(monkeypatch, no_dot, tmp_path):
+def test_failed_write_leaves_the_old_page(lecture, monkeypatch, no_dot, tmp_path):
     f, _ = lecture()
     path = tmp_path / "out" / "steps.html"
     path.parent.mkdir()

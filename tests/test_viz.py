@@ -16,7 +16,7 @@ from microgradx import Drawing, GraphvizNotFoundError, Value, draw, nn, scope
 from microgradx.viz.dot import ROLE_COLOURS, format_number
 
 GOLDEN = Path(__file__).parent / "data" / "lecture.dot"
-W, X, Y, Z = 5.0, 3.0, 2.0, 4.0
+W, X, Y, Z = 5.0, 3.0, 2.0, 4.0  # the lecture graph's inputs (see the lecture fixture)
 
 # A value's table: its name (bold when the user gave it, grey otherwise), data and grad cells.
 RECORD = re.compile(
@@ -24,18 +24,6 @@ RECORD = re.compile(
     r"<td>(?:<b>([^<]*)</b>|<font color=\"#4b5563\">([^<]*)</font>)</td>"
     r"<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
 )
-
-
-def lecture():
-    w, x, y, z = Value(W, "w"), Value(X, "x"), Value(Y, "y"), Value(Z, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    f.backward()
-    return f
 
 
 def records(source: str) -> dict[str, tuple[str, float, float]]:
@@ -46,12 +34,12 @@ def records(source: str) -> dict[str, tuple[str, float, float]]:
     return found
 
 
-def test_lecture_example_matches_golden_dot():
-    assert draw(lecture()).source == GOLDEN.read_text(encoding="utf-8")
+def test_lecture_example_matches_golden_dot(lecture):
+    assert draw(lecture(backward=True).f).source == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_lecture_records_show_values_and_gradients():
-    found = records(draw(lecture()).source)
+def test_lecture_records_show_values_and_gradients(lecture):
+    found = records(draw(lecture(backward=True).f).source)
     # f = (w + x·y)·z; ∂f/∂w = z, ∂f/∂x = z·y, ∂f/∂y = z·x, ∂f/∂z = w + x·y
     expected = {
         "w": (W, Z), "x": (X, Z * Y), "y": (Y, Z * X), "z": (Z, W + X * Y),
@@ -62,13 +50,13 @@ def test_lecture_records_show_values_and_gradients():
     assert [found[k][2] for k in "wxyz"] == [4.0, 8.0, 12.0, 11.0]
 
 
-def test_same_expression_gives_same_dot_text_byte_for_byte():
-    assert draw(lecture()).source == draw(lecture()).source
-    assert "0x" not in draw(lecture()).source  # no object ids
+def test_same_expression_gives_same_dot_text_byte_for_byte(lecture):
+    assert draw(lecture(backward=True).f).source == draw(lecture(backward=True).f).source
+    assert "0x" not in draw(lecture(backward=True).f).source  # no object ids
 
 
-def test_value_draw_is_the_same_as_draw():
-    f = lecture()
+def test_value_draw_is_the_same_as_draw(lecture):
+    f = lecture(backward=True).f
     assert f.draw(rankdir="TB").source == draw(f, rankdir="TB").source
     assert "rankdir=TB" in f.draw(rankdir="TB").source
 
@@ -143,8 +131,8 @@ def test_numbers_read_well_on_slides(x, text):
     assert format_number(x, 4) == text
 
 
-def test_highlight_outlines_values_in_red():
-    f = lecture()
+def test_highlight_outlines_values_in_red(lecture):
+    f = lecture(backward=True).f
     x = f.children[0].children[1].children[0]
     assert x.label == "x"
     src = draw(f, highlight=[x]).source
@@ -166,13 +154,14 @@ def test_highlight_outlines_values_in_red():
         ({"show_grad": "yes"}, TypeError, "show_grad"),
     ],
 )
-def test_bad_options_are_clear_errors(options, error, message):
+def test_bad_options_are_clear_errors(lecture, options, error, message):
     with pytest.raises(error, match=message):
-        draw(lecture(), **options)
+        draw(lecture(backward=True).f, **options)
     with pytest.raises(TypeError, match="float"):
         draw(3.0)
 
 
+@pytest.mark.slow
 def test_deep_chain_is_refused_without_recursion():
     x = Value(1.0, "x")
     v = x
@@ -259,8 +248,8 @@ def test_collapse_makes_a_big_mlp_drawable():
 # --- images ------------------------------------------------------------------------------
 
 
-def test_svg_png_pdf_are_valid(dot_program, tmp_path):
-    drawing = draw(lecture())
+def test_svg_png_pdf_are_valid(lecture, dot_program, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     svg = drawing.svg()
     assert ET.fromstring(svg.encode()).tag.endswith("svg")
     assert "44" in svg
@@ -271,20 +260,20 @@ def test_svg_png_pdf_are_valid(dot_program, tmp_path):
     assert drawing._repr_mimebundle_()["image/svg+xml"] == svg
 
 
-def test_dot_files_need_no_graphviz(no_dot, tmp_path):
-    drawing = draw(lecture())
+def test_dot_files_need_no_graphviz(lecture, no_dot, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     for name in ("g.dot", "g.gv"):
         assert (drawing.save(tmp_path / name)).read_text(encoding="utf-8") == drawing.source
 
 
-def test_wrong_suffix_is_an_error_and_writes_nothing(tmp_path):
+def test_wrong_suffix_is_an_error_and_writes_nothing(lecture, tmp_path):
     with pytest.raises(ValueError, match=r"\.svg \.png \.pdf \.dot \.gv"):
-        draw(lecture()).save(tmp_path / "graph.jpeg")
+        draw(lecture(backward=True).f).save(tmp_path / "graph.jpeg")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_dot_jupyter_gets_text_and_files_are_not_broken(no_dot, tmp_path):
-    drawing = draw(lecture())
+def test_without_dot_jupyter_gets_text_and_files_are_not_broken(lecture, no_dot, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     bundle = drawing._repr_mimebundle_()
     assert set(bundle) == {"text/plain"}
     assert "apt-get install graphviz" in bundle["text/plain"]
@@ -295,25 +284,25 @@ def test_without_dot_jupyter_gets_text_and_files_are_not_broken(no_dot, tmp_path
     assert not (tmp_path / "graph.png").exists()
 
 
-def test_repr_names_the_size():
-    assert repr(draw(lecture())) == "<Drawing of 7 values>"
-    assert isinstance(draw(lecture()), Drawing)
+def test_repr_names_the_size(lecture):
+    assert repr(draw(lecture(backward=True).f)) == "<Drawing of 7 values>"
+    assert isinstance(draw(lecture(backward=True).f), Drawing)
 
 
-def test_scope_tags_do_not_change_the_drawing_without_clusters():
+def test_scope_tags_do_not_change_the_drawing_without_clusters(lecture):
     with scope("block"):
-        f = lecture()
+        f = lecture(backward=True).f
     assert draw(f).source == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_png_resolution_is_sharp_by_default_and_can_be_set(dot_program, tmp_path):
+def test_png_resolution_is_sharp_by_default_and_can_be_set(lecture, dot_program, tmp_path):
     import struct
 
     def size(png: bytes) -> tuple[int, int]:
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         return struct.unpack(">II", png[16:24])
 
-    d = draw(lecture())
+    d = draw(lecture(backward=True).f)
     default, low = size(d.png()), size(d.png(dpi=72))
     assert default[0] >= 2 * low[0] * 0.95  # 200 dpi against 72 dpi: about 2.8x
     assert abs(default[0] / low[0] - 200 / 72) < 0.1
@@ -335,8 +324,8 @@ def slow_dot(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(folder))
 
 
-def test_layout_past_the_time_limit_is_stopped_with_advice(slow_dot, tmp_path):
-    d = draw(lecture(), timeout=0.5)
+def test_layout_past_the_time_limit_is_stopped_with_advice(lecture, slow_dot, tmp_path):
+    d = draw(lecture(backward=True).f, timeout=0.5)
     with pytest.raises(microgradx.LayoutTimeoutError) as info:
         d.save(tmp_path / "f.svg")
     message = str(info.value)
@@ -344,21 +333,21 @@ def test_layout_past_the_time_limit_is_stopped_with_advice(slow_dot, tmp_path):
         assert advice in message
     assert not (tmp_path / "f.svg").exists()
     # Jupyter still gets its text fallback instead of hanging
-    bundle = draw(lecture(), timeout=0.5)._repr_mimebundle_()
+    bundle = draw(lecture(backward=True).f, timeout=0.5)._repr_mimebundle_()
     assert "image/svg+xml" not in bundle and "collapse" in bundle["text/plain"]
 
 
-def test_stepper_page_layout_is_bounded_too(slow_dot, tmp_path):
+def test_stepper_page_layout_is_bounded_too(lecture, slow_dot, tmp_path):
     with pytest.raises(microgradx.LayoutTimeoutError):
-        microgradx.save_steps(lecture(), tmp_path / "steps.html", timeout=0.5)
+        microgradx.save_steps(lecture().f, tmp_path / "steps.html", timeout=0.5)
 
 
-def test_engine_and_timeout_are_checked():
+def test_engine_and_timeout_are_checked(lecture):
     with pytest.raises(ValueError, match="engine"):
-        draw(lecture(), engine="magic")
+        draw(lecture(backward=True).f, engine="magic")
     with pytest.raises(ValueError, match="timeout"):
-        draw(lecture(), timeout=0)
-    assert draw(lecture(), engine="neato").digraph.engine == "neato"
+        draw(lecture(backward=True).f, timeout=0)
+    assert draw(lecture(backward=True).f, engine="neato").digraph.engine == "neato"
 
 
 def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():

@@ -24,7 +24,7 @@ import graphviz
 
 from ..engine import Value
 from ..graph import topological_order
-from ..ops import OPS
+from ..ops import OPS, local_grads_of
 from .names import Namer
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
@@ -148,34 +148,20 @@ def format_number(x: float, precision: int = 4) -> str:
 
 def local_grads(node: Value) -> tuple[float, ...]:
     """∂node/∂operand for each operand of ``node``, from the op table."""
-    args = [c.data for c in node.children]
-    if node.param is not None:
-        args.append(node.param)
-    grads = OPS[node.op].local_grads(node.data, *args)
-    return tuple(grads[: len(node.children)])
+    return local_grads_of(node)
 
 
 def op_symbol(node: Value, precision: int = 4) -> str:
     """The symbol drawn in an op's oval: ``×``, ``σ``, ``^2`` for ``x ** 2``."""
-    symbol = OPS[node.op].symbol
-    if node.op == "pow" and node.param is not None:
-        return f"^{format_number(node.param, precision)}"
-    return symbol
+    return OPS[node.op].symbol_for(node.arg, lambda x: format_number(x, precision))
 
 
 def definition(node: Value, namer: Namer, precision: int = 4) -> str:
     """What ``node`` is, by name: ``v = x × y``, ``a = σ(z)``, ``s = Σ(p, q, r)``, ``x``."""
     if not node.children:
         return namer(node)
-    symbol = op_symbol(node, precision)
     operands = [namer.operand(c) for c in node.children]
-    if node.param is not None and len(operands) == 1 and symbol.startswith("^"):
-        rhs = f"{operands[0]}{symbol}"
-    elif len(operands) == 2 and OPS[node.op].arity == 2 and symbol not in ("max", "min"):
-        rhs = f"{operands[0]} {symbol} {operands[1]}"
-    else:
-        shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
-        rhs = f"{symbol}({', '.join(shown)})"
+    rhs = OPS[node.op].caption(operands, node.arg, lambda x: format_number(x, precision))
     return f"{namer(node)} = {rhs}"
 
 

@@ -46,7 +46,8 @@ __all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name"]
 #: Longest formula used as a name; longer ones give way to a generated name.
 MAX_FORMULA = 12
 _LIBRARY = __name__.split(".")[0]  # "microgradx"
-_INFIX = {"+": ("+", 1), "−": ("−", 1), "×": ("·", 2), "÷": ("/", 2)}  # symbol, precedence
+# drawn symbol -> (symbol in names, precedence); names and numbers bind tightest (3)
+_INFIX = {"+": ("+", 1), "−": ("−", 1), "×": ("·", 2), "÷": ("/", 2), "^": ("^", 3)}
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _NESTED = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>", "<lambda>")
 _MAX_SEQUENCE = 256  # lists longer than this are not searched for Values
@@ -167,7 +168,7 @@ class Namer:
             return None
         args = [p for p in parts if p is not None]
         op = OPS[v.op]
-        param = v.param
+        arg = v.arg
         if op.symbol in _INFIX and len(args) == 2:
             symbol, prec = _INFIX[op.symbol]
             left = args[0][0] if args[0][1] >= prec else f"({args[0][0]})"
@@ -178,11 +179,11 @@ class Namer:
         if op.symbol == "−" and len(args) == 1:
             inner = args[0][0] if args[0][1] >= 2 else f"({args[0][0]})"
             return f"−{inner}", 2
-        if param is not None and len(args) == 1 and op.symbol == "^":
+        if arg is not None and len(args) == 1 and op.arg_symbol == "^{arg}":
             from .dot import format_number
 
             base = args[0][0] if args[0][1] >= 3 else f"({args[0][0]})"
-            exponent = format_number(param)
+            exponent = format_number(arg)
             if exponent.lstrip("-").isdigit():
                 return f"{base}{exponent.translate(_SUPERSCRIPTS)}", 3
             return f"{base}^{exponent}", 3
