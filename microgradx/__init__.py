@@ -9,6 +9,7 @@
 """
 
 from .autodiff import derivative, grad, gradient, hessian
+from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
 from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
@@ -40,8 +41,10 @@ __all__ = [
     "LayoutTimeoutError",
     "Tape",
     "TapeGrads",
+    "TorchComparison",
     "Value",
     "backward_steps",
+    "compare_with_torch",
     "compile",
     "derivative",
     "detect_anomaly",
