@@ -49,7 +49,7 @@ browser:
 
 # Test extras: PyTorch for the bridge tests, pinned to the CPU build this project tests
 # against (the `torch` extra's range, torch>=2.0, is then already satisfied, so nothing
-# more is downloaded), and the build tools for the packaging test.
+# more is downloaded), the build tools for the packaging test and the benchmarks' peer.
 TORCH_SPEC  ?= torch==2.13.0
 EXTRAS_STAMP := $(VENV)/.test-extras-installed
 
@@ -57,7 +57,7 @@ test-extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[torch,build]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,build,bench]"
 	@touch $@
 
 test: install dot browser test-extras
@@ -73,9 +73,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy microgradx
 
+# PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_tape.py
+	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_stepper.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).

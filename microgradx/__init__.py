@@ -8,6 +8,7 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from ._gc import gc_paused
 from .autodiff import derivative, grad, gradient, hessian
 from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
@@ -51,6 +52,7 @@ __all__ = [
     "display_name",
     "dot",
     "draw",
+    "gc_paused",
     "grad",
     "gradcheck",
     "gradient",

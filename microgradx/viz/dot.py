@@ -22,6 +22,7 @@ from itertools import pairwise
 
 import graphviz
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS, local_grads_of
@@ -543,6 +544,7 @@ def _natural(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+@paused  # drawing walks the graph and makes many small objects: no collector
 def build_digraph(
     root: Value,
     opts: DrawOptions,

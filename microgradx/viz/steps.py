@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from .dot import (
@@ -120,6 +121,7 @@ def _steps(root: Value, options: dict[str, Any], bound: dict[int, str]) -> _Step
     return _Steps(root, opts, namer, states, captions)
 
 
+@paused
 def backward_steps(root: Value, **options: Any) -> list[Drawing]:
     """The backward pass of ``root`` as frames, one per node (see the module docstring).
 
@@ -447,6 +449,7 @@ def _image_frames(steps: _Steps, fmt: str, dpi: float) -> list:
     return padded
 
 
+@paused
 def save_steps(
     output: Value,
     path: str | Path,
@@ -550,6 +553,7 @@ class StepperPage:
         return f"<StepperPage of {len(self) - 1} steps: {self.captions[0]}>"
 
 
+@paused
 def stepper(root: Value, *, height: int = 560, delay: float = 1.5, **options: Any) -> StepperPage:
     """Step through the backward pass in Jupyter: the stepper page, inline.
 
