@@ -21,10 +21,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._gc import paused
 from .graph import topological_order
 from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
 
@@ -68,7 +69,17 @@ class _Switches(threading.local):
 _switches = _Switches()
 
 
-class Value:
+if TYPE_CHECKING:
+
+    class _ValueType(type):
+        # ``Value.tanh`` and the other methods made from the op table, for type checkers.
+        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
+
+else:
+    _ValueType = type
+
+
+class Value(metaclass=_ValueType):
     """A scalar in a computational graph: its value, its gradient, and its history.
 
     Attributes:
@@ -128,8 +139,12 @@ class Value:
     @staticmethod
     def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
-        if len(children) == 2 and arg is None:  # most nodes; unrolled for speed
+        n = len(children)
+        args: tuple[float, ...]
+        if n == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
+        elif n == 1 and arg is None:  # activations
+            args = (children[0].data,)
         else:
             args = operand_args(children, arg)
         try:
@@ -221,6 +236,7 @@ class Value:
 
     # --- backpropagation --------------------------------------------------------
 
+    @paused  # no cycles to find here: keep the cyclic collector out (see _gc.py)
     def backward(self, grad: float = 1.0) -> None:
         """Fill in ``.grad`` of every Value below this one: ∂self/∂value.
 
@@ -238,7 +254,8 @@ class Value:
                 "no operands, so there is no graph to differentiate; compute it outside "
                 "no_grad()"
             )
-        grad = _to_float(grad)
+        if type(grad) is not float:
+            grad = _to_float(grad)
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
         order = topological_order(self, reverse=True, leaves=False)
@@ -262,6 +279,13 @@ class Value:
                     da, db = rule.local_grads(node.data, a.data, b.data)
                 a.grad += da * upstream
                 b.grad += db * upstream
+            elif len(children) == 1 and node.arg is None:  # activations, unrolled too
+                (a,) = children
+                try:
+                    (da,) = rule.df(node.data, a.data)
+                except MATH_ERRORS:
+                    (da,) = rule.local_grads(node.data, a.data)
+                a.grad += da * upstream
             else:
                 args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
@@ -311,7 +335,7 @@ class Value:
         new.scope, new.grad, new.is_param = self.scope, self.grad, self.is_param
         return new
 
-    def __deepcopy__(self, memo: dict[int, object]) -> Value:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         """A copy of the whole graph below this Value, made without recursion.
 
         Nodes are copied leaves first (topological order), so each node's operands
@@ -321,11 +345,12 @@ class Value:
         for node in topological_order(self):
             if id(node) in memo:
                 continue
-            children = tuple(memo[id(c)] for c in node.children)  # type: ignore[misc]
+            children = tuple(memo[id(c)] for c in node.children)
             new = _fill(_new(type(node)), node.data, node.label, node.op, children, node.arg)
             new.scope, new.grad, new.is_param = node.scope, node.grad, node.is_param
             memo[id(node)] = new
-        return memo[id(self)]  # type: ignore[return-value]
+        copied: Value = memo[id(self)]
+        return copied
 
     def __reduce_ex__(self, protocol: object) -> tuple:
         """Pickle a leaf (an input, a parameter, a constant); refuse a graph.
@@ -441,7 +466,10 @@ def _method_for(op: Op) -> Callable[..., Value]:
 
         method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"{op.symbol}: {name}{signature}. {op.formula}".rstrip(". ") + "."
+    method.__doc__ = (
+        f"x.{name}{signature}: the op {name!r} (drawn {op.symbol}). Local derivative: "
+        f"{op.formula or 'see OPS[' + repr(name) + ']'}."
+    )
     return method
 
 

@@ -12,8 +12,7 @@ Lecture graphs are easiest to write as text::
 
 The language has numbers, names, ``+ - * / **``, unary ``-`` and ``+``, parentheses,
 a function for every op in the table :data:`microgradx.OPS` that has a ``Value``
-method (``exp log tanh sigmoid relu leaky_relu abs max min sin cos sqrt`` and any op
-registered later; :data:`FUNCTIONS` lists them), and lines
+method, ops registered at run time included (:data:`FUNCTIONS` lists them), and lines
 ``name = expression`` (separated by ``;`` or newlines) that name intermediate
 values. The last line is the output. Indentation means nothing (lines may be
 indented, as text pasted from a slide often is), ``#`` starts a comment, and an
@@ -43,6 +42,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ._gc import paused
 from .engine import Value
 from .ops import OPS
 
@@ -219,6 +219,7 @@ class Expression:
         return f"Expression({text!r}, output={self.output.data!r}, variables: {variables or '-'})"
 
 
+@paused  # building the graph of the text: no cycles to collect
 def parse(text: str, /, **values: float | Value) -> Expression:
     """Build the graph of ``text`` with the given values for its names.
 
@@ -600,7 +601,7 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
     """Build the Values of a checked expression (iteratively: no recursion on depth).
 
     Number literals stay floats until an operation meets them, so ``x**2`` keeps 2
-    as the exponent parameter and ``-3`` is the number −3, as in Python; operations
+    as the exponent (the node's ``arg``) and ``-3`` is the number −3, as in Python; operations
     between two numbers are made on a constant Value, never in Python arithmetic.
     """
     results: list[float | Value] = []

@@ -1,120 +1,63 @@
-"""Saving is atomic: a write that fails half way leaves the previous file whole."""
+"""Atomic writes: a write that fails half way leaves the old file exactly as it was."""
 
 from __future__ import annotations
 
-import errno
 import os
-import subprocess
-import sys
-import textwrap
+import resource
+import signal
 
 import pytest
 
-from microgradx import _files
-from microgradx.nn import MLP, History
+from microgradx import Value, draw
+from microgradx._atomic import atomic_write
 
 
-def _half_then_fail(monkeypatch) -> list[int]:
-    """Make ``os.write`` write half of what it is given once, then fail as a full disk."""
-    real_write = os.write
-    calls: list[int] = []
-
-    def write(fd: int, data) -> int:
-        calls.append(len(data))
-        if len(calls) == 1:
-            return real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "write", write)
-    return calls
-
-
-def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    path = tmp_path / "notes.txt"
-    path.write_text("the old, good text\n")
-    calls = _half_then_fail(monkeypatch)
-    with pytest.raises(OSError, match="No space"):
-        _files.atomic_write_text(path, "new text " * 1000)
-    assert len(calls) == 2  # it did write half before failing
-    assert path.read_text() == "the old, good text\n"
-    assert os.listdir(tmp_path) == ["notes.txt"]
-
-
-def test_a_successful_write_replaces_the_file(tmp_path):
-    path = tmp_path / "notes.txt"
-    path.write_text("old")
-    assert _files.atomic_write_text(path, "new ✓") == path
-    assert path.read_text(encoding="utf-8") == "new ✓"
-    assert os.listdir(tmp_path) == ["notes.txt"]
-    assert os.stat(path).st_mode & 0o777 == 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def test_writing_over_a_directory_is_refused(tmp_path):
-    (tmp_path / "d").mkdir()
-    with pytest.raises(IsADirectoryError):
-        _files.atomic_write_text(tmp_path / "d", "x")
-
-
-def test_model_and_history_saves_go_through_the_atomic_writer(tmp_path, monkeypatch):
-    model_path, history_path = tmp_path / "model.json", tmp_path / "history.json"
-    MLP(2, [3, 1], seed=0).save(model_path)
-    History([{"epoch": 1, "loss": 0.5}]).save(history_path)
-    before = model_path.read_text(), history_path.read_text()
-    _half_then_fail(monkeypatch)
-    with pytest.raises(OSError):
-        MLP(2, [30, 1], seed=1).save(model_path)
-    _half_then_fail(monkeypatch)
-    with pytest.raises(OSError):
-        History([{"epoch": e, "loss": 0.1} for e in range(100)]).save(history_path)
-    assert (model_path.read_text(), history_path.read_text()) == before
-    assert sorted(os.listdir(tmp_path)) == ["history.json", "model.json"]
-
-
-# A real fault, whatever the writer: a file size limit makes the write fail half way.
-_SCRIPT = textwrap.dedent(
-    """
-    import resource, signal, sys
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill us
-    from microgradx.nn import MLP, History
-    kind, path = sys.argv[1], sys.argv[2]
-    if kind == "model":
-        save = MLP(2, [64, 64, 1], seed=0).save
-    elif kind == "history":
-        save = History([{"epoch": e, "loss": 0.25, "lr": 0.1} for e in range(3000)]).save
-    else:
-        from microgradx import plot
-        history = History([{"epoch": e, "loss": 1 / (e + 1), "accuracy": None} for e in range(50)])
-        save = lambda p: plot.loss_curve(history, path=p)
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (2048, hard))
+@pytest.fixture
+def file_size_limit():
+    """Make writes past 4 kB fail with EFBIG, as a full disk or a quota would."""
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, old_limit[1]))
     try:
-        save(path)
-    except OSError as exc:
-        print("write failed:", exc.errno)
-        sys.exit(3)
-    """
-)
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
 
 
-@pytest.mark.parametrize(("kind", "name"), [("model", "m.json"), ("history", "h.json"),
-                                            ("plot", "loss.png")])  # fmt: skip
-def test_a_file_size_limit_leaves_the_previous_file_intact(tmp_path, kind, name):
-    path = tmp_path / name
-    old = b"previous good contents\n"
-    path.write_bytes(old)
-    run = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, kind, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 3, run.stderr
-    assert f"write failed: {errno.EFBIG}" in run.stdout
-    assert path.read_bytes() == old
-    assert os.listdir(tmp_path) == [name]
+def test_atomic_write_replaces_the_file(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("old", encoding="utf-8")
+    os.chmod(path, 0o640)
+    assert atomic_write(path, "new ü") == path
+    assert path.read_text(encoding="utf-8") == "new ü"
+    assert path.stat().st_mode & 0o777 == 0o640  # the old file's permissions are kept
+    atomic_write(path, b"\x00\x01")
+    assert path.read_bytes() == b"\x00\x01"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_a_write_cut_short_leaves_the_old_file(tmp_path, file_size_limit):
+    path = tmp_path / "big.txt"
+    path.write_text("the previous good file", encoding="utf-8")
+    with pytest.raises(OSError):
+        atomic_write(path, "x" * 100_000)
+    assert path.read_text(encoding="utf-8") == "the previous good file"
+    assert [p.name for p in tmp_path.iterdir()] == ["big.txt"]
+
+
+def test_drawing_save_cut_short_leaves_the_old_drawing(tmp_path, file_size_limit):
+    v = Value(1.0, "x0")
+    for i in range(60):
+        v = v * 2.0 + i
+    path = tmp_path / "graph.dot"
+    path.write_text("digraph old {}", encoding="utf-8")
+    with pytest.raises(OSError):
+        draw(v).save(path)  # DOT text well over the limit
+    assert path.read_text(encoding="utf-8") == "digraph old {}"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.dot"]
+
+
+def test_missing_folder_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        atomic_write(tmp_path / "no" / "such.txt", "x")
