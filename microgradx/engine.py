@@ -55,18 +55,23 @@ class _Mode:
         return _Mode(**{**fields, **changes})  # type: ignore[arg-type]
 
 
+_DEFAULT = _Mode()
+
+
 class _Switches(threading.local):
     """The switches of the current thread: each thread starts with the defaults.
 
     ``no_grad()``, ``detect_anomaly()`` and ``scope()`` change only the thread that
-    enters them. The hot path reads ``_switches.mode`` once per node (one
-    thread-local lookup) and then plain attributes of that object.
+    enters them. The hot path reads ``_open`` (a plain global); only while some block
+    is open, in any thread, does it read ``_switches.mode`` (one thread-local lookup).
     """
 
-    mode = _Mode()
+    mode = _DEFAULT
 
 
 _switches = _Switches()
+_open = 0  # switch blocks open in all threads; > 0 whenever any thread's mode differs
+_open_lock = threading.Lock()
 
 
 if TYPE_CHECKING:
@@ -86,7 +91,8 @@ class Value(metaclass=_ValueType):
         data: the number (a float).
         grad: ∂(output)/∂(this value) after ``output.backward()``; starts at 0.
         label: a name for drawings and error messages ("" if none).
-        op: the name of the operation that made it ("" for a leaf).
+        op: the name of the operation that made it ("" for a Value made directly;
+            a result made inside :func:`no_grad` keeps its op but has no children).
         children: the operands of that operation, in order (``()`` for a leaf).
         arg: the op's extra number, if any (the exponent of ``x ** 2``, the slope
             of ``leaky_relu``), else ``None``. It is not an operand: no gradient
@@ -123,7 +129,7 @@ class Value(metaclass=_ValueType):
             data = _to_float(data)
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        _fill(self, data, label, "", (), None, _switches.mode.scope)
+        _fill(self, data, label, "", (), None, _switches.mode.scope if _open else "")
 
     @property
     def param(self) -> float | None:
@@ -151,7 +157,7 @@ class Value(metaclass=_ValueType):
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
             data = op.forward(*args)
-        mode = _switches.mode  # this thread's switches, read once
+        mode = _switches.mode if _open else _DEFAULT  # this thread's switches, read once
         if mode.anomaly and not math.isfinite(data):
             _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
         if mode.grad_enabled:
@@ -540,12 +546,24 @@ def no_grad() -> Iterator[None]:
     Use it for optimizer updates and for evaluation, where no backward follows.
     It applies to the current thread only (other threads keep recording).
     """
-    previous = _switches.mode
-    _switches.mode = previous.but(grad_enabled=False)
-    try:
+    with _switched(grad_enabled=False):
         yield
+
+
+@contextmanager
+def _switched(**changes: bool | str) -> Iterator[_Mode]:
+    """Change this thread's mode for the length of a block; yields the new mode."""
+    global _open
+    previous = _switches.mode
+    with _open_lock:  # counted before the mode changes and after it is restored
+        _open += 1
+    try:
+        _switches.mode = mode = previous.but(**changes)
+        yield mode
     finally:
         _switches.mode = previous
+        with _open_lock:
+            _open -= 1
 
 
 def is_grad_enabled() -> bool:
@@ -561,12 +579,8 @@ def detect_anomaly() -> Iterator[None]:
     values and for gradients computed by ``backward``. It applies to the current
     thread only.
     """
-    previous = _switches.mode
-    _switches.mode = previous.but(anomaly=True)
-    try:
+    with _switched(anomaly=True):
         yield
-    finally:
-        _switches.mode = previous
 
 
 @contextmanager
@@ -578,13 +592,9 @@ def scope(name: str) -> Iterator[str]:
     """
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"scope name must be a non-empty str without '/', got {name!r}")
-    previous = _switches.mode
-    path = f"{previous.scope}/{name}" if previous.scope else name
-    _switches.mode = previous.but(scope=path)
-    try:
-        yield path
-    finally:
-        _switches.mode = previous
+    outer = _switches.mode.scope
+    with _switched(scope=f"{outer}/{name}" if outer else name) as mode:
+        yield mode.scope
 
 
 def _describe(v: Value) -> str:

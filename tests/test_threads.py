@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Callable
 
@@ -102,3 +103,34 @@ def test_a_new_thread_starts_with_the_defaults():
         t.join(10)
         assert not mx.is_grad_enabled() and Value(1).scope == "outer"
     assert seen == [(True, "")]
+
+
+def test_two_fits_at_once_match_the_same_fits_one_after_the_other():
+    from microgradx import nn
+
+    X, y = nn.make_moons(40, noise=0.1, seed=0)
+
+    def run(seed: int) -> list[float]:
+        model = nn.MLP(2, [8, 1], seed=seed)
+        history = nn.fit(model, X, y, lr=0.1, epochs=4, batch_size=5, progress=False, seed=seed)
+        return history.loss
+
+    alone = [run(1), run(2)]
+    together: dict[int, list[float]] = {}
+    start = threading.Barrier(2)
+
+    def work(seed: int) -> None:
+        start.wait(10)
+        together[seed] = run(seed)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so their steps interleave
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert [together[1], together[2]] == alone
