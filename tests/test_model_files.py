@@ -195,3 +195,20 @@ def test_a_large_model_round_trips(tmp_path):
     path = model.save(tmp_path / "big.json")
     again = MLP.load(path)
     assert again.state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        '{"format": "microgradx.history", "epochs": [], "info": [1]}',
+        '{"format": "microgradx.history", "epochs": [' + "1" * 5000 + "]}",
+        "\xff",
+    ],
+    ids=["deep", "info-list", "huge-int", "not-utf8"],
+)
+def test_malformed_history_files_are_value_errors(tmp_path, text):
+    path = tmp_path / "history.json"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ValueError, match=r"history\.json"):
+        nn.History.load(path)

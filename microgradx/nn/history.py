@@ -78,17 +78,22 @@ class History:
 
     @classmethod
     def load(cls, path: str | Path) -> History:
-        """Read a history written by :meth:`save`."""
+        """Read a history written by :meth:`save`; a malformed file is a ``ValueError``."""
         try:
-            doc = json.loads(Path(path).read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            doc = json.loads(Path(path).read_bytes().decode("utf-8"))
+        except RecursionError:
+            raise ValueError(f"{path}: not valid JSON: nested too deeply") from None
+        except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
             raise ValueError(f"{path}: not valid JSON: {exc}") from None
         if not isinstance(doc, dict) or doc.get("format") != "microgradx.history":
             raise ValueError(f"{path}: not a microgradx history file")
         epochs = doc.get("epochs")
         if not isinstance(epochs, list) or not all(isinstance(r, dict) for r in epochs):
             raise ValueError(f"{path}: 'epochs' must be a list of objects")
-        return cls(epochs, doc.get("info") or {})
+        info = doc.get("info") or {}
+        if not isinstance(info, dict):
+            raise ValueError(f"{path}: 'info' must be an object")
+        return cls(epochs, info)
 
     def summary(self) -> str:
         """One line: epochs, final loss and accuracy (and validation, if any)."""
