@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint typecheck bench clean
+.PHONY: test demo install dot lint typecheck bench clean test-extras dist docs
 
 install: $(STAMP)
 
@@ -33,7 +33,20 @@ dot:
 			echo "  conda install -c conda-forge graphviz"; \
 		fi; }
 
-test: install dot
+# Test extras: PyTorch for the bridge tests, pinned to the CPU build this project tests
+# against (the `torch` extra's range, torch>=2.0, is then already satisfied, so nothing
+# more is downloaded), and the build tools for the packaging test.
+TORCH_SPEC  ?= torch==2.13.0
+EXTRAS_STAMP := $(VENV)/.test-extras-installed
+
+test-extras: $(EXTRAS_STAMP)
+
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[torch,build]"
+	@touch $@
+
+test: install dot test-extras
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 demo: install dot
@@ -52,6 +65,20 @@ bench: install
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_tape.py
 	$(BIN)/python benchmarks/bench_mlp.py
+
+# The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	@touch $@
+
+docs: $(DOCS_STAMP) dot
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Wheel and sdist in dist/.
+dist: $(EXTRAS_STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

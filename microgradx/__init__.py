@@ -9,10 +9,13 @@
 """
 
 from ._gc import gc_paused
+from .autodiff import derivative, grad, gradient, hessian
+from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
-from .graph import stats, topological_order
+from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
 from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
@@ -28,14 +31,20 @@ __all__ = [
     "GraphvizNotFoundError",
     "Tape",
     "TapeGrads",
+    "TorchComparison",
     "Value",
     "backward_steps",
+    "compare_with_torch",
     "compile",
+    "derivative",
     "detect_anomaly",
     "dot",
     "draw",
     "gc_paused",
+    "grad",
     "gradcheck",
+    "gradient",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
@@ -46,4 +55,5 @@ __all__ = [
     "stepper",
     "sum",
     "topological_order",
+    "users",
 ]

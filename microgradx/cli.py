@@ -108,6 +108,8 @@ def _add_graph(subparsers) -> None:
         metavar="HTML",
         help="also write the backward stepper, a self-contained HTML page",
     )
+    p.add_argument("--backward", default=None, metavar="NAME",
+                   help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
     p.set_defaults(func=_run_graph)
 
 
@@ -137,9 +139,17 @@ def _run_graph(args) -> int:
     expr = _parsed(args)
     out = expr.output
     out.backward()
+    drawn, clusters = out, False
+    if args.backward is not None:
+        if args.backward not in expr.variables:
+            raise CLIError(f"--backward {args.backward}: not a variable of the expression")
+        from .autodiff import grad
+
+        drawn = grad(out, expr.variables[args.backward], create_graph=True)
+        clusters = True  # the backward pass framed beside the forward values it reads
     try:
-        drawing = draw(out, rankdir=args.rankdir, show_local_grads=args.local_grads,
-                       precision=args.precision)  # fmt: skip
+        drawing = draw(drawn, rankdir=args.rankdir, show_local_grads=args.local_grads,
+                       precision=args.precision, clusters=clusters)  # fmt: skip
     except ValueError as exc:  # too many nodes, a bad precision
         raise CLIError(str(exc)) from None
     name = out.label or "output"

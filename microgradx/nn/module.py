@@ -207,6 +207,18 @@ class Module:
         """Build a model from the document :meth:`to_json` makes (checked throughout)."""
         return serialize.from_json(cls, doc, source)
 
+    # --- PyTorch ------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """The same network as a float64 ``torch.nn.Sequential`` with the same weights.
+
+        See :func:`microgradx.nn.torch_bridge.to_torch`; needs
+        ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
     def load_weights(self, path: str | Path) -> None:
         """Load weights saved by :meth:`save` into this model (same architecture).
 
@@ -480,6 +492,17 @@ class MLP(Module):
             "dropout": self.dropout,
             "seed": self.seed,
         }
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the architecture and weights of a ``torch.nn.Sequential``.
+
+        See :func:`microgradx.nn.torch_bridge.from_torch` for the layers it reads;
+        needs ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import from_torch
+
+        return from_torch(module)
 
     def __repr__(self) -> str:
         head = f"MLP({self.nin} → {' → '.join(map(str, self.nouts))}"
