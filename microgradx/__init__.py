@@ -18,7 +18,17 @@ from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
-from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
+from .viz import (
+    Drawing,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+    backward_steps,
+    display_name,
+    draw,
+    save_steps,
+    save_steps_html,
+    stepper,
+)
 
 __version__ = "0.1.0"
 
@@ -29,6 +39,7 @@ __all__ = [
     "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "LayoutTimeoutError",
     "Tape",
     "TapeGrads",
     "TorchComparison",
@@ -38,6 +49,7 @@ __all__ = [
     "compile",
     "derivative",
     "detect_anomaly",
+    "display_name",
     "dot",
     "draw",
     "gc_paused",
@@ -49,6 +61,7 @@ __all__ = [
     "no_grad",
     "numeric_grad",
     "parse",
+    "save_steps",
     "save_steps_html",
     "scope",
     "stats",

@@ -129,6 +129,12 @@ class Module:
     def __call__(self, x: Sequence[float | Value]):
         raise NotImplementedError
 
+    def draw(self, x=None, y=None, **options):
+        """The network figure; see :func:`microgradx.viz.network.draw_network`."""
+        from ..viz.network import draw_network  # drawing sits above nn; imported on use
+
+        return draw_network(self, x, y, **options)
+
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         """Outputs for every row of ``X`` (shape ``(n, nin)``) as an ``(n, nout)`` array.
 
