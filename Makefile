@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean test-extras dist docs
+.PHONY: test demo install dot lint bench clean test-extras dist docs browser-deps browser-test
 
 install: $(STAMP)
 
@@ -68,6 +68,29 @@ $(DOCS_STAMP): $(STAMP)
 
 docs: $(DOCS_STAMP) dot
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# JupyterLab in headless Chromium (Debian's chromium and chromedriver, driven by Selenium):
+# notebooks run, drawings appear, sliders redraw. Screenshots go to build/screenshots/.
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	@touch $@
+
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium and chromium-driver..."; \
+			apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			echo "The browser test needs Chromium and its driver: install them with"; \
+			echo "  sudo apt-get install chromium chromium-driver   (Debian/Ubuntu)"; \
+			exit 1; \
+		fi; \
+	fi
+
+browser-test: $(BROWSER_STAMP) dot browser-deps
+	MICROGRADX_BROWSER_TESTS=1 timeout 900 $(BIN)/python -m pytest -p no:cacheprovider tests/browser
 
 # Wheel and sdist in dist/.
 dist: $(EXTRAS_STAMP)
