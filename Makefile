@@ -1,12 +1,13 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   install into .venv and run `microgradx demo` (the main job)
 #   make test   install into .venv and run the whole test suite, notebooks included
+# Checks: `make lint` (ruff lint and format), `make typecheck` (mypy on the package).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint bench clean test-extras dist docs browser-deps browser-test
+.PHONY: test demo install dot lint typecheck bench clean test-extras dist docs browser-deps browser-test
 
 install: $(STAMP)
 
@@ -55,6 +56,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: install
+	$(BIN)/mypy microgradx
+
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engine.py
@@ -97,4 +101,4 @@ dist: $(EXTRAS_STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

@@ -8,11 +8,13 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from .autodiff import derivative, grad, gradient, hessian
 from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
-from .graph import stats, topological_order
+from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
 from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
@@ -33,10 +35,14 @@ __all__ = [
     "backward_steps",
     "compare_with_torch",
     "compile",
+    "derivative",
     "detect_anomaly",
     "dot",
     "draw",
+    "grad",
     "gradcheck",
+    "gradient",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
@@ -47,4 +53,5 @@ __all__ = [
     "stepper",
     "sum",
     "topological_order",
+    "users",
 ]

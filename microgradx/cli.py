@@ -1,7 +1,8 @@
 """The ``microgradx`` command line: a thin layer that parses arguments and calls the library.
 
 Every sub-command is a pair of functions: ``_add_<name>(subparsers)`` declares its
-arguments and ``_run_<name>(args) -> int`` does the work by calling the library.
+arguments and ``_run_<name>(args) -> int`` does the work by calling the library
+(the demo's story is :mod:`microgradx.demo`, training runs :mod:`microgradx.runs`).
 Errors the user can fix (bad input, unwritable paths, missing programs) are
 ``CLIError``: one line on stderr and exit status 2, never a traceback.
 """
@@ -107,18 +108,21 @@ def _add_graph(subparsers) -> None:
         metavar="HTML",
         help="also write the backward stepper, a self-contained HTML page",
     )
+    p.add_argument("--backward", default=None, metavar="NAME",
+                   help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
     p.set_defaults(func=_run_graph)
 
 
 def _write(what: str, path: str, write) -> Path:
     """Call ``write(path)``, turning the ways it can fail into one-line CLIErrors."""
+    from .demo import INSTALL_DOT
     from .viz import GraphvizNotFoundError
 
     try:
         return write(path)
     except GraphvizNotFoundError:
         raise CLIError(
-            f"cannot write {path}: Graphviz's dot program is missing ({_INSTALL_DOT}); "
+            f"cannot write {path}: Graphviz's dot program is missing ({INSTALL_DOT}); "
             "a .dot file needs no Graphviz"
         ) from None
     except ValueError as exc:  # a suffix that names no format
@@ -135,9 +139,17 @@ def _run_graph(args) -> int:
     expr = _parsed(args)
     out = expr.output
     out.backward()
+    drawn, clusters = out, False
+    if args.backward is not None:
+        if args.backward not in expr.variables:
+            raise CLIError(f"--backward {args.backward}: not a variable of the expression")
+        from .autodiff import grad
+
+        drawn = grad(out, expr.variables[args.backward], create_graph=True)
+        clusters = True  # the backward pass framed beside the forward values it reads
     try:
-        drawing = draw(out, rankdir=args.rankdir, show_local_grads=args.local_grads,
-                       precision=args.precision)  # fmt: skip
+        drawing = draw(drawn, rankdir=args.rankdir, show_local_grads=args.local_grads,
+                       precision=args.precision, clusters=clusters)  # fmt: skip
     except ValueError as exc:  # too many nodes, a bad precision
         raise CLIError(str(exc)) from None
     name = out.label or "output"
@@ -244,55 +256,24 @@ def _add_train(subparsers) -> None:
     p.set_defaults(func=_run_train)
 
 
-def _train(args, out: Path) -> tuple[list[Path], float]:
-    """Train as ``args`` says; returns the files written and the final accuracy."""
-    from . import nn
-
-    make = nn.DATASETS[args.dataset]
-    kwargs = {"n_samples": args.samples, "seed": args.seed}
-    if args.noise is not None:
-        if args.dataset == "blobs":
-            kwargs["std"] = args.noise
-        else:
-            kwargs["noise"] = args.noise
-    X, y = make(**kwargs)
-    n_classes = int(y.max()) + 1
-    loss = args.loss or ("hinge" if n_classes == 2 else "cross_entropy")
-    nout = n_classes if loss == "cross_entropy" or n_classes > 2 else 1
-    model = nn.MLP(2, [*_hidden_sizes(args.hidden), nout], activation=args.activation,
-                   seed=args.seed)  # fmt: skip
-    print(f"{args.dataset}: {len(X)} points, {n_classes} classes; loss {loss}")
-    print(model)
-    history = nn.fit(
-        model, X, y, loss=loss, optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
-        batch_size=args.batch_size or None, l2=args.l2, seed=args.seed, engine=args.engine,
-        progress=not args.no_progress,
-    )  # fmt: skip
-    acc = nn.accuracy(model, X, y)
-    files = [model.save(out / "model.json"), history.save(out / "history.json")]
-    try:
-        from . import plot
-
-        files.append(_saved(plot.loss_curve(history), out / "loss.png"))
-        files.append(_saved(plot.decision_boundary(model, X, y), out / "boundary.png"))
-    except ImportError as exc:
-        print(f"no plots: {exc}")
-    return files, acc
-
-
-def _saved(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    return path
-
-
 def _run_train(args) -> int:
+    from .runs import train_toy
+
     out = _output_dir(args.output or f"runs/{args.dataset}")
     try:
-        files, acc = _train(args, out)
+        run = train_toy(
+            out, dataset=args.dataset, samples=args.samples, noise=args.noise,
+            hidden=_hidden_sizes(args.hidden), activation=args.activation, loss=args.loss,
+            epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
+            batch_size=args.batch_size or None, l2=args.l2, seed=args.seed,
+            engine=args.engine, progress=not args.no_progress,
+        )  # fmt: skip
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    print(f"final training accuracy: {acc:.1%}")
-    print("wrote: " + ", ".join(str(f) for f in files))
+    for note in run.notes:
+        print(note)
+    print(f"final training accuracy: {run.accuracy:.1%}")
+    print("wrote: " + ", ".join(str(f) for f in run.files))
     return 0
 
 
@@ -311,106 +292,14 @@ def _add_demo(subparsers) -> None:
     p.set_defaults(func=_run_demo)
 
 
-_INSTALL_DOT = (
-    "sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
-    "or conda install -c conda-forge graphviz"
-)
-
-
-def _lecture_example():
-    """f = (w + x·y)·z at w=5, x=3, y=2, z=4, after backward; returns f and its leaves."""
-    from .engine import Value
-
-    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    f.backward()
-    return f, (w, x, y, z)
-
-
-def _print_lecture(f, leaves) -> None:
-    w, x, y, _ = leaves
-    rules = {
-        "w": "∂f/∂w = z",
-        "x": "∂f/∂x = z·y",
-        "y": "∂f/∂y = z·x",
-        "z": "∂f/∂z = w + x·y",
-    }
-    print("1. The lecture example: f = (w + x·y)·z at w = 5, x = 3, y = 2, z = 4")
-    print(f"   forward:  v = x·y = {x.data * y.data:g},  u = w + v = {w.data + x.data * y.data:g},"
-          f"  f = u·z = {f.data:g}")  # fmt: skip
-    print("   backward (the chain rule, from f to the inputs):")
-    print(f"   {'input':<6}{'value':>6}{'gradient':>10}   rule")
-    for leaf in leaves:
-        print(f"   {leaf.label:<6}{leaf.data:>6g}{leaf.grad:>10g}   {rules[leaf.label]}")
-    print()
-
-
-def _lecture_files(f, out: Path) -> tuple[list[Path], list[str]]:
-    """The graph drawing (SVG, or DOT text without Graphviz) and the backward stepper."""
-    import shutil
-
-    files: list[Path] = []
-    notes: list[str] = []
-    try:
-        from .viz import draw, save_steps_html
-    except ImportError as exc:  # a build without the drawing package
-        notes.append(f"no graph drawing or stepper: {exc}")
-        return files, notes
-    drawing = draw(f)
-    if shutil.which("dot"):
-        path = out / "lecture_graph.svg"
-    else:
-        path = out / "lecture_graph.dot"
-        notes.append(f"Graphviz's dot program is missing, so {path.name} is DOT text; "
-                     f"for images install it: {_INSTALL_DOT}")  # fmt: skip
-    drawing.save(path)
-    files.append(path)
-    steps = out / "lecture_steps.html"
-    save_steps_html(f, steps)
-    files.append(steps)
-    return files, notes
-
-
 def _run_demo(args) -> int:
-    from . import nn
+    from . import demo
 
     out = _output_dir(args.output)
-    f, leaves = _lecture_example()
-    _print_lecture(f, leaves)
-    files, notes = _lecture_files(f, out)
-    if files:
-        print("   graph and step-by-step backward pass: " + ", ".join(str(p) for p in files))
-        print()
-
-    print("2. An MLP learns the moons: MLP(2, [16, 16, 1]), hinge loss + L2, SGD, batches of 10")
-    X, y = nn.make_moons(100, noise=0.1, seed=0)
-    model = nn.MLP(2, [16, 16, 1], seed=0)
     try:
-        history = nn.fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.3, batch_size=10,
-                         l2=1e-4, epochs=args.epochs, progress=not args.no_progress)  # fmt: skip
+        demo.run(out, epochs=args.epochs, progress=not args.no_progress)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    print(f"   {history.summary()}")
-    print(f"   final training accuracy: {nn.accuracy(model, X, y):.1%}")
-    files += [model.save(out / "model.json"), history.save(out / "history.json")]
-    try:
-        from . import plot
-
-        files.append(_saved(plot.loss_curve(history), out / "loss.png"))
-        files.append(_saved(plot.decision_boundary(model, X, y), out / "boundary.png"))
-    except ImportError as exc:
-        notes.append(f"no plots: {exc}")
-    print()
-    for note in notes:
-        print(f"note: {note}")
-    print(f"files made in {out}:")
-    for path in files:
-        print(f"  {path}")
     return 0
 
 

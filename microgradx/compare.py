@@ -37,8 +37,10 @@ __all__ = ["ComparisonRow", "TorchComparison", "compare_with_torch"]
 def _torch_ops(torch: Any) -> dict[str, Callable[..., Any]]:
     """Each microgradx op name -> the PyTorch function computing it.
 
-    Every function receives the operands' tensors, then the op's parameter (the
-    exponent of ``x ** 2``, the slope of ``leaky_relu``) if it has one.
+    Every function receives the operands' tensors, then the op's extra number (the
+    exponent of ``x ** 2``, the slope of ``leaky_relu``) if it has one. An op added
+    at run time with ``microgradx.ops.register`` has no entry here, and
+    `compare_with_torch` says so by name.
     """
     functional = torch.nn.functional
     return {
@@ -58,6 +60,9 @@ def _torch_ops(torch: Any) -> dict[str, Callable[..., Any]]:
         "max": torch.maximum,
         "min": torch.minimum,
         "sum": lambda *args: torch.stack(args).sum(),
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "sqrt": torch.sqrt,
     }
 
 
@@ -246,10 +251,12 @@ def compare_with_torch(
             tensors[id(node)] = torch.tensor(node.data, dtype=torch.float64, requires_grad=True)
             continue
         if node.op not in ops:
-            raise NotImplementedError(f"no PyTorch form for the op {node.op!r}")
+            raise NotImplementedError(
+                f"compare_with_torch has no PyTorch form of the op {node.op!r}"
+            )
         args = [tensors[id(child)] for child in node.children]
-        if node.param is not None:
-            args.append(node.param)
+        if node.arg is not None:
+            args.append(node.arg)
         tensors[id(node)] = ops[node.op](*args)
     for node in order:
         tensors[id(node)].retain_grad()

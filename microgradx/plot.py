@@ -10,6 +10,7 @@ Figures are made without pyplot, so nothing pops up and nothing is shown twice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .nn.history import History
     from .nn.module import Module
-    from .nn.train import History
 
 __all__ = ["compare", "decision_boundary", "loss_curve"]
 
@@ -39,6 +40,11 @@ def _save(fig: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         fig.savefig(path, dpi=120, bbox_inches="tight")
     return fig
+
+
+def _percent(fractions: list[float | None]) -> list[float]:
+    """Fractions as percentages; an epoch without a value is a gap (NaN)."""
+    return [math.nan if a is None else 100 * a for a in fractions]
 
 
 def loss_curve(history: History, path: str | Path | None = None, title: str = "") -> Figure:
@@ -63,9 +69,9 @@ def loss_curve(history: History, path: str | Path | None = None, title: str = ""
     ax.grid(alpha=0.3)
     if has_acc:
         ax = axes[1]
-        ax.plot(epochs, [100 * a for a in history.accuracy], label="training")
+        ax.plot(epochs, _percent(history.accuracy), label="training")
         if history.has_validation and history.val_accuracy[-1] is not None:
-            ax.plot(epochs, [100 * a for a in history.val_accuracy], label="validation")
+            ax.plot(epochs, _percent(history.val_accuracy), label="validation")
             ax.legend()
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)")
@@ -111,10 +117,10 @@ def decision_boundary(
     ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.35,
                 vmin=0, vmax=k - 1 if k == 2 else 9)  # fmt: skip
     if model.nout == 1:
-        from .nn.train import _output_activation
+        from .nn.task import default_threshold
 
         scores = predict(model, grid, raw=True)[:, 0].reshape(gx.shape)
-        cut = 0.5 if _output_activation(model) == "sigmoid" else 0.0
+        cut = default_threshold(model)
         if scores.min() < cut < scores.max():
             ax.contour(gx, gy, scores, levels=[cut], colors="k", linewidths=1.2)
     ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=cmap, vmin=0, vmax=k - 1 if k == 2 else 9,

@@ -1,16 +1,27 @@
-"""Shared fixtures.
+"""Shared fixtures: Graphviz, the lecture graph, one demo run, hypothesis profiles.
 
 Tests that render images need Graphviz's ``dot`` program. Locally they are skipped
 when it is missing; under ``CI=true`` a missing ``dot`` is a failure, so the CI
 run always renders.
+
+Property tests run derandomized (a fixed seed) when ``CI`` is set, or with
+``HYPOTHESIS_PROFILE=ci``; otherwise each run explores new examples.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from hypothesis import settings
+
+from microgradx import Value
 
 
 @pytest.fixture
@@ -30,3 +41,72 @@ def no_dot(tmp_path, monkeypatch) -> None:
     empty = tmp_path / "empty-path"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+
+
+# --- the lecture graph ------------------------------------------------------------------
+
+
+class Lecture(NamedTuple):
+    """The lecture graph f = (w + x·y)·z at w=5, x=3, y=2, z=4, with v = x·y, u = w + v."""
+
+    f: Value
+    nodes: dict[str, Value]
+
+
+def build_lecture(backward: bool = False) -> Lecture:
+    """A fresh lecture graph, every node labelled; ``backward=True`` also runs f.backward()."""
+    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+    v = x * y
+    v.label = "v"
+    u = w + v
+    u.label = "u"
+    f = u * z
+    f.label = "f"
+    if backward:
+        f.backward()
+    return Lecture(f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f))
+
+
+@pytest.fixture
+def lecture() -> Callable[..., Lecture]:
+    """Builds the lecture graph afresh at each call: ``f, nodes = lecture()``."""
+    return build_lecture
+
+
+# --- one demo run for the whole session ----------------------------------------------
+
+
+class DemoRun(NamedTuple):
+    """``microgradx demo --epochs 3`` run once: its directory, printed text and status.
+
+    ``dot`` says whether Graphviz's ``dot`` program was there (an SVG drawing) or not
+    (DOT text).
+    """
+
+    out: Path
+    text: str
+    status: int
+    dot: bool
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """The demo, run once per session (with Graphviz when it is installed)."""
+    from microgradx.cli import main
+
+    out = tmp_path_factory.mktemp("demo")
+    dot = shutil.which("dot") is not None
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        status = main(["demo", "-o", str(out), "--epochs", "3", "--no-progress"])
+    return DemoRun(out, buffer.getvalue(), status, dot)
+
+
+# --- property tests ----------------------------------------------------------------------
+
+# Under CI, hypothesis draws its examples from a fixed seed, so a run never fails by chance.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)

@@ -1,35 +1,51 @@
-"""`microgradx demo` end to end with the real drawing package."""
+"""`microgradx demo` end to end, run once per session (the ``demo_run`` fixture)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from microgradx.cli import main
+from microgradx.demo import lecture_files
+from microgradx.nn import MLP, History
 
 
-def run_demo(out, capsys) -> str:
-    assert main(["demo", "-o", str(out), "--epochs", "2", "--no-progress"]) == 0
-    return capsys.readouterr().out
+def test_demo_prints_the_lecture_example_and_its_gradients(demo_run):
+    assert demo_run.status == 0
+    text = demo_run.text
+    assert "f = u·z = 44" in text
+    # the gradient table, against the chain rule by hand: ∂f/∂w = z, ∂f/∂x = z·y,
+    # ∂f/∂y = z·x, ∂f/∂z = w + x·y at w=5, x=3, y=2, z=4
+    table = {line.split()[0]: line.split()[1:3] for line in text.splitlines()
+             if line.strip()[:2] in ("w ", "x ", "y ", "z ")}  # fmt: skip
+    assert table == {"w": ["5", "4"], "x": ["3", "8"], "y": ["2", "12"], "z": ["4", "11"]}
 
 
-def test_demo_draws_the_lecture_graph_and_stepper(dot_program, tmp_path, capsys):
-    text = run_demo(tmp_path, capsys)
-    svg = ET.parse(tmp_path / "lecture_graph.svg").getroot()
+def test_demo_draws_the_lecture_graph_and_stepper(dot_program, demo_run):
+    out = demo_run.out
+    svg = ET.parse(out / "lecture_graph.svg").getroot()
     assert svg.tag.endswith("svg")
     labels = "".join(svg.itertext())
     for cell in ("data 44", "grad 4", "grad 8", "grad 12", "grad 11"):
         assert cell in labels
-    page = (tmp_path / "lecture_steps.html").read_text(encoding="utf-8")
+    page = (out / "lecture_steps.html").read_text(encoding="utf-8")
     assert page.count('<section class="frame"') == 4 and page.count("<svg") == 4
-    assert str(tmp_path / "lecture_graph.svg") in text.split("files made in")[1]
 
 
-def test_demo_without_dot_still_makes_every_file(no_dot, tmp_path, capsys):
-    text = run_demo(tmp_path, capsys)
-    assert (tmp_path / "lecture_graph.dot").read_text(encoding="utf-8").startswith("digraph")
-    page = (tmp_path / "lecture_steps.html").read_text(encoding="utf-8")
+def test_demo_lists_every_file_it_made(demo_run):
+    out = demo_run.out
+    graph = out / ("lecture_graph.svg" if demo_run.dot else "lecture_graph.dot")
+    made = [graph, out / "lecture_steps.html", out / "model.json", out / "history.json",
+            out / "loss.png", out / "boundary.png"]  # fmt: skip
+    listing = demo_run.text.split(f"files made in {out}:")[1].split()
+    assert listing == [str(p) for p in made]
+    assert all(p.stat().st_size > 0 for p in made)
+    assert len(History.load(out / "history.json")) == 3
+    assert MLP.load(out / "model.json").nouts == [16, 16, 1]
+
+
+def test_lecture_files_without_dot_are_dot_text_and_tables(no_dot, lecture, tmp_path):
+    files, notes = lecture_files(lecture(backward=True).f, tmp_path)
+    assert files == [tmp_path / "lecture_graph.dot", tmp_path / "lecture_steps.html"]
+    assert files[0].read_text(encoding="utf-8").startswith("digraph")
+    page = files[1].read_text(encoding="utf-8")
     assert page.count('<table class="grads">') == 4
-    assert "apt-get install graphviz" in text
-    listed = text.split("files made in")[1].split()[1:]
-    assert all((tmp_path / name.rsplit("/", 1)[-1]).exists() for name in listed)
-    assert len(listed) == 6
+    assert len(notes) == 1 and "apt-get install graphviz" in notes[0]

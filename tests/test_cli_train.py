@@ -1,12 +1,8 @@
-"""`microgradx train` and `microgradx demo` end to end, in temporary directories."""
+"""`microgradx train` end to end, in temporary directories."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import sys
-import types
-from pathlib import Path
 
 import pytest
 
@@ -59,54 +55,3 @@ def test_train_errors_are_one_line(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert err.startswith("microgradx train: error: ") and message in err
     assert "Traceback" not in err
-
-
-def fake_viz(monkeypatch, calls: list) -> None:
-    """Stand-in drawing package recording what the demo asks of it (the real one is
-    tested with the drawing code; here only the demo's use of it is checked)."""
-
-    class Drawing:
-        def __init__(self, root):
-            self.root = root
-
-        def save(self, path):
-            calls.append(("save", self.root.data, str(path)))
-            Path(path).write_text("digraph {}")
-            return Path(path)
-
-    def draw(root, **options):
-        return Drawing(root)
-
-    def save_steps_html(root, path):
-        calls.append(("steps", root.data, str(path)))
-        Path(path).write_text("<html></html>")
-        return Path(path)
-
-    module = types.ModuleType("microgradx.viz")
-    module.draw, module.save_steps_html = draw, save_steps_html
-    monkeypatch.setitem(sys.modules, "microgradx.viz", module)
-
-
-@pytest.mark.parametrize("dot", ["/usr/bin/dot", None])
-def test_demo_lecture_example_drawings_and_training(tmp_path, capsys, monkeypatch, dot):
-    calls: list = []
-    fake_viz(monkeypatch, calls)
-    monkeypatch.setattr(shutil, "which", lambda name: dot if name == "dot" else None)
-    out = tmp_path / "demo"
-    assert main(["demo", "-o", str(out), "--epochs", "3", "--no-progress"]) == 0
-    text = capsys.readouterr().out
-    # the lecture example and its gradient table, numbers from the engine
-    assert "f = u·z = 44" in text
-    table = {line.split()[0]: line.split()[1:3] for line in text.splitlines()
-             if line.strip()[:2] in ("w ", "x ", "y ", "z ")}  # fmt: skip
-    assert table == {"w": ["5", "4"], "x": ["3", "8"], "y": ["2", "12"], "z": ["4", "11"]}
-    graph = out / ("lecture_graph.svg" if dot else "lecture_graph.dot")
-    assert calls == [("save", 44.0, str(graph)), ("steps", 44.0, str(out / "lecture_steps.html"))]
-    if dot is None:
-        assert "dot program is missing" in text and "apt-get install graphviz" in text
-    made = [graph, out / "lecture_steps.html", out / "model.json", out / "history.json",
-            out / "loss.png", out / "boundary.png"]  # fmt: skip
-    listing = text.split(f"files made in {out}:")[1].split()
-    assert listing == [str(p) for p in made]
-    assert all(p.stat().st_size > 0 for p in made)
-    assert len(History.load(out / "history.json")) == 3

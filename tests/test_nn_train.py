@@ -24,6 +24,7 @@ from microgradx.nn import (
 )
 
 
+@pytest.mark.slow
 def test_moons_reach_full_training_accuracy_within_100_epochs():
     """MLP(2, [16, 16, 1]), hinge + L2, SGD on 100 noisy moons: every point right."""
     X, y = make_moons(100, noise=0.1, seed=0)

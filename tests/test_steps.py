@@ -13,22 +13,11 @@ from microgradx import Value, backward_steps, save_steps_html, stepper
 from microgradx.graph import topological_order
 
 
-def lecture():
-    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    return f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f)
-
-
 def by_label(frame) -> dict[str, float]:
     return {v.label: g for v, g in frame.grads.items() if v.label}
 
 
-def test_lecture_frames_apply_one_rule_each():
+def test_lecture_frames_apply_one_rule_each(lecture):
     f, _ = lecture()
     frames = backward_steps(f)
     assert len(frames) == 1 + 3  # the start, then the three operations
@@ -43,7 +32,7 @@ def test_lecture_frames_apply_one_rule_each():
     assert frames[1].caption.startswith("step 1 of 3: backward through f = u × z")
 
 
-def test_frames_show_gradients_received_so_far():
+def test_frames_show_gradients_received_so_far(lecture):
     f, _ = lecture()
     frames = backward_steps(f)
     first, last = frames[0].source, frames[-1].source
@@ -105,7 +94,7 @@ def test_unlabelled_nodes_are_named_by_position():
     assert all(name in frames[1].source for name in names)
 
 
-def test_html_page_holds_every_frame_and_nothing_external(dot_program, tmp_path):
+def test_html_page_holds_every_frame_and_nothing_external(lecture, dot_program, tmp_path):
     f, _ = lecture()
     path = save_steps_html(f, tmp_path / "steps.html")
     page = path.read_text(encoding="utf-8")
@@ -123,7 +112,7 @@ def test_html_page_holds_every_frame_and_nothing_external(dot_program, tmp_path)
         assert "xmlns" in before, before
 
 
-def test_html_page_without_dot_has_gradient_tables(no_dot, tmp_path):
+def test_html_page_without_dot_has_gradient_tables(lecture, no_dot, tmp_path):
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count('<table class="grads">') == 4
@@ -131,14 +120,14 @@ def test_html_page_without_dot_has_gradient_tables(no_dot, tmp_path):
     assert "<svg" not in page
 
 
-def test_html_path_must_end_in_html(tmp_path):
+def test_html_path_must_end_in_html(lecture, tmp_path):
     f, _ = lecture()
     with pytest.raises(ValueError, match=r"\.html"):
         save_steps_html(f, tmp_path / "steps.svg")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stepper_slider_moves_through_frames(no_dot):
+def test_stepper_slider_moves_through_frames(lecture, no_dot):
     f, _ = lecture()
     box = stepper(f)
     header, view = box.children
@@ -151,7 +140,7 @@ def test_stepper_slider_moves_through_frames(no_dot):
     assert slider.value == 2 and "step 2 of 3" in view.value
 
 
-def test_stepper_without_ipywidgets_shows_frames_in_turn(monkeypatch, no_dot):
+def test_stepper_without_ipywidgets_shows_frames_in_turn(lecture, monkeypatch, no_dot):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
     f, _ = lecture()
     frames = stepper(f)

@@ -15,25 +15,13 @@ from microgradx import Drawing, GraphvizNotFoundError, Value, draw, nn, scope
 from microgradx.viz.dot import ROLE_COLOURS, format_number
 
 GOLDEN = Path(__file__).parent / "data" / "lecture.dot"
-W, X, Y, Z = 5.0, 3.0, 2.0, 4.0
+W, X, Y, Z = 5.0, 3.0, 2.0, 4.0  # the lecture graph's inputs (see the lecture fixture)
 
 # A value's table: optional bold label, then data and grad cells.
 RECORD = re.compile(
     r"(v\d+) \[label=<<table[^>]*bgcolor=\"([^\"]+)\"[^>]*><tr>"
     r"(?:<td><b>([^<]*)</b></td>)?<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
 )
-
-
-def lecture():
-    w, x, y, z = Value(W, "w"), Value(X, "x"), Value(Y, "y"), Value(Z, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    f.backward()
-    return f
 
 
 def records(source: str) -> dict[str, tuple[str, float, float]]:
@@ -44,12 +32,12 @@ def records(source: str) -> dict[str, tuple[str, float, float]]:
     return found
 
 
-def test_lecture_example_matches_golden_dot():
-    assert draw(lecture()).source == GOLDEN.read_text(encoding="utf-8")
+def test_lecture_example_matches_golden_dot(lecture):
+    assert draw(lecture(backward=True).f).source == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_lecture_records_show_values_and_gradients():
-    found = records(draw(lecture()).source)
+def test_lecture_records_show_values_and_gradients(lecture):
+    found = records(draw(lecture(backward=True).f).source)
     # f = (w + x·y)·z; ∂f/∂w = z, ∂f/∂x = z·y, ∂f/∂y = z·x, ∂f/∂z = w + x·y
     expected = {
         "w": (W, Z), "x": (X, Z * Y), "y": (Y, Z * X), "z": (Z, W + X * Y),
@@ -60,13 +48,13 @@ def test_lecture_records_show_values_and_gradients():
     assert [found[k][2] for k in "wxyz"] == [4.0, 8.0, 12.0, 11.0]
 
 
-def test_same_expression_gives_same_dot_text_byte_for_byte():
-    assert draw(lecture()).source == draw(lecture()).source
-    assert "0x" not in draw(lecture()).source  # no object ids
+def test_same_expression_gives_same_dot_text_byte_for_byte(lecture):
+    assert draw(lecture(backward=True).f).source == draw(lecture(backward=True).f).source
+    assert "0x" not in draw(lecture(backward=True).f).source  # no object ids
 
 
-def test_value_draw_is_the_same_as_draw():
-    f = lecture()
+def test_value_draw_is_the_same_as_draw(lecture):
+    f = lecture(backward=True).f
     assert f.draw(rankdir="TB").source == draw(f, rankdir="TB").source
     assert "rankdir=TB" in f.draw(rankdir="TB").source
 
@@ -141,8 +129,8 @@ def test_numbers_read_well_on_slides(x, text):
     assert format_number(x, 4) == text
 
 
-def test_highlight_outlines_values_in_red():
-    f = lecture()
+def test_highlight_outlines_values_in_red(lecture):
+    f = lecture(backward=True).f
     x = f.children[0].children[1].children[0]
     assert x.label == "x"
     src = draw(f, highlight=[x]).source
@@ -164,13 +152,14 @@ def test_highlight_outlines_values_in_red():
         ({"show_grad": "yes"}, TypeError, "show_grad"),
     ],
 )
-def test_bad_options_are_clear_errors(options, error, message):
+def test_bad_options_are_clear_errors(lecture, options, error, message):
     with pytest.raises(error, match=message):
-        draw(lecture(), **options)
+        draw(lecture(backward=True).f, **options)
     with pytest.raises(TypeError, match="float"):
         draw(3.0)
 
 
+@pytest.mark.slow
 def test_deep_chain_is_refused_without_recursion():
     x = Value(1.0, "x")
     v = x
@@ -257,8 +246,8 @@ def test_collapse_makes_a_big_mlp_drawable():
 # --- images ------------------------------------------------------------------------------
 
 
-def test_svg_png_pdf_are_valid(dot_program, tmp_path):
-    drawing = draw(lecture())
+def test_svg_png_pdf_are_valid(lecture, dot_program, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     svg = drawing.svg()
     assert ET.fromstring(svg.encode()).tag.endswith("svg")
     assert "44" in svg
@@ -269,20 +258,20 @@ def test_svg_png_pdf_are_valid(dot_program, tmp_path):
     assert drawing._repr_mimebundle_()["image/svg+xml"] == svg
 
 
-def test_dot_files_need_no_graphviz(no_dot, tmp_path):
-    drawing = draw(lecture())
+def test_dot_files_need_no_graphviz(lecture, no_dot, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     for name in ("g.dot", "g.gv"):
         assert (drawing.save(tmp_path / name)).read_text(encoding="utf-8") == drawing.source
 
 
-def test_wrong_suffix_is_an_error_and_writes_nothing(tmp_path):
+def test_wrong_suffix_is_an_error_and_writes_nothing(lecture, tmp_path):
     with pytest.raises(ValueError, match=r"\.svg \.png \.pdf \.dot \.gv"):
-        draw(lecture()).save(tmp_path / "graph.jpeg")
+        draw(lecture(backward=True).f).save(tmp_path / "graph.jpeg")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_dot_jupyter_gets_text_and_files_are_not_broken(no_dot, tmp_path):
-    drawing = draw(lecture())
+def test_without_dot_jupyter_gets_text_and_files_are_not_broken(lecture, no_dot, tmp_path):
+    drawing = draw(lecture(backward=True).f)
     bundle = drawing._repr_mimebundle_()
     assert set(bundle) == {"text/plain"}
     assert "apt-get install graphviz" in bundle["text/plain"]
@@ -293,12 +282,12 @@ def test_without_dot_jupyter_gets_text_and_files_are_not_broken(no_dot, tmp_path
     assert not (tmp_path / "graph.png").exists()
 
 
-def test_repr_names_the_size():
-    assert repr(draw(lecture())) == "<Drawing of 7 values>"
-    assert isinstance(draw(lecture()), Drawing)
+def test_repr_names_the_size(lecture):
+    assert repr(draw(lecture(backward=True).f)) == "<Drawing of 7 values>"
+    assert isinstance(draw(lecture(backward=True).f), Drawing)
 
 
-def test_scope_tags_do_not_change_the_drawing_without_clusters():
+def test_scope_tags_do_not_change_the_drawing_without_clusters(lecture):
     with scope("block"):
-        f = lecture()
+        f = lecture(backward=True).f
     assert draw(f).source == GOLDEN.read_text(encoding="utf-8")

@@ -18,6 +18,8 @@ from .data import (
     make_spirals,
     make_xor,
 )
+from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
+from .history import History
 from .losses import (
     LOSSES,
     binary_cross_entropy,
@@ -44,18 +46,8 @@ from .optim import (
     RMSProp,
     StepLR,
 )
-from .train import (
-    ENGINES,
-    EarlyStopping,
-    History,
-    Task,
-    accuracy,
-    fit,
-    make_task,
-    predict,
-    scalar_loss_and_grads,
-    tape_loss_and_grads,
-)
+from .task import Task, make_task
+from .train import EarlyStopping, accuracy, fit, predict
 
 __all__ = [
     "ACTIVATIONS",

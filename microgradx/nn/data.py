@@ -8,7 +8,7 @@ Every ``make_*`` function returns ``(X, y)``: ``X`` a float array of shape
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from numbers import Real
 
 import numpy as np
@@ -33,7 +33,7 @@ def _n(name: str, n: object, low: int = 1) -> int:
 
 
 def _noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, Real) or not noise >= 0:
+    if isinstance(noise, bool) or not isinstance(noise, Real) or not float(noise) >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
     return float(noise)
 
@@ -153,7 +153,7 @@ def make_spirals(
 
 
 #: Dataset names accepted by the command line.
-DATASETS = {
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "moons": make_moons,
     "circles": make_circles,
     "blobs": make_blobs,

@@ -16,7 +16,7 @@ Gradients worth knowing by heart (checked in the tests):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 
 import numpy as np
@@ -55,7 +55,7 @@ def _one(pred: ValueLike | Sequence[ValueLike], name: str) -> Value:
 
 
 def _vector(values: ValueLike | Sequence[ValueLike], name: str) -> list[Value]:
-    if isinstance(values, (Value, Real)):
+    if isinstance(values, (Value, int, float, Real)):
         return [_value(values)]  # type: ignore[arg-type]
     out = [_value(v) for v in values]
     if not out:
@@ -88,7 +88,7 @@ def mse(
     simply ŷ − y.
     """
     preds = _vector(pred, "mse")
-    targets = [target] if isinstance(target, (Real, np.number)) else list(target)
+    targets = [target] if isinstance(target, (int, float, Real, np.number)) else list(target)
     if len(targets) != len(preds):
         raise ValueError(f"mse: {len(preds)} predictions but {len(targets)} targets")
     targets = [_number(t, "mse target") for t in targets]
@@ -199,7 +199,7 @@ def l2(params: Iterable[Value] | Module, alpha: float) -> Value:
 
 
 #: Loss names accepted by ``fit`` and the command line.
-LOSSES = {
+LOSSES: dict[str, Callable[..., Value]] = {
     "mse": mse,
     "binary_cross_entropy": binary_cross_entropy,
     "bce": binary_cross_entropy,

@@ -11,14 +11,11 @@ Value a neuron makes is tagged with the scope ``layer{l}/neuron{j}``, so drawing
 group or collapse neurons.
 
 Models save to JSON (never pickle): ``model.save("model.json")`` and
-``MLP.load("model.json")``. A malformed or mismatched file raises ``ValueError`` and
-leaves any existing model untouched.
+``MLP.load("model.json")``; the format lives in :mod:`microgradx.nn.serialize`.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
 from pathlib import Path
@@ -29,12 +26,14 @@ import numpy as np
 from ..engine import Value, scope
 from ..engine import sum as value_sum
 from ..ops import OPS
+from . import serialize
 from .init import Initializer, Seed, get_initializer, make_rng
+from .serialize import FORMAT as FORMAT  # re-exported: the file format's home is serialize
+from .serialize import FORMAT_VERSION as FORMAT_VERSION
+from .serialize import MODEL_CLASSES as MODEL_CLASSES
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
-FORMAT = "microgradx.model"
-FORMAT_VERSION = 1
 LEAKY_SLOPE = 0.01
 
 #: Activation name -> the Value method applying it (``None``: linear, no activation).
@@ -145,20 +144,21 @@ class Module:
             raise ValueError(f"expected inputs of shape (n, {self.nin}), got {X.shape}")
         return X
 
-    def _check_input(self, x: object) -> list:
+    def _check_input(self, x: object) -> list[Any]:
+        row: list[Any]
         if isinstance(x, np.ndarray):
             if x.ndim != 1:
                 raise ValueError(f"expected one input row of {self.nin} numbers, got {x.shape}")
-            x = x.tolist()
+            row = x.tolist()
         elif isinstance(x, (Value, Real)):
-            x = [x]
+            row = [x]
         else:
-            x = list(x)  # type: ignore[call-overload]
-        if len(x) != self.nin:
-            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(x)}")
-        return x
+            row = list(x)  # type: ignore[call-overload]
+        if len(row) != self.nin:
+            raise ValueError(f"{type(self).__name__} expects {self.nin} inputs, got {len(row)}")
+        return row
 
-    # --- saving and loading -----------------------------------------------------------
+    # --- saving and loading (see :mod:`microgradx.nn.serialize`) ---------------------
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture."""
@@ -166,12 +166,16 @@ class Module:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Module:
-        """A new module built from :meth:`config` output (weights initialised afresh)."""
-        return cls(**config)
+        """A new module built from :meth:`config` output.
+
+        The weights are initialised afresh, or to zero when the config names no
+        initialiser (a function initialiser is saved as ``None``).
+        """
+        return cls(**serialize.config_kwargs(cls, config))
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value by name, e.g. ``{"layer0.neuron0.w0": 0.31, ...}``."""
-        return {name: p.data for name, p in self.named_parameters()}
+        return serialize.state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, object]) -> None:
         """Set parameters from ``state`` (as made by :meth:`state_dict`).
@@ -179,50 +183,15 @@ class Module:
         Everything is checked first (same names, finite real numbers); on any problem
         a ``ValueError`` says what, and no parameter has changed.
         """
-        if not isinstance(state, Mapping):
-            raise ValueError(f"state must be a mapping of name -> number, got {type(state)}")
-        named = self.named_parameters()
-        expected = [name for name, _ in named]
-        missing = [n for n in expected if n not in state]
-        unexpected = [n for n in state if n not in set(expected)]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing {len(missing)} (e.g. {missing[:3]})")
-            if unexpected:
-                parts.append(f"unexpected {len(unexpected)} (e.g. {unexpected[:3]})")
-            raise ValueError(
-                f"state does not match this {type(self).__name__} "
-                f"({len(expected)} parameters): " + "; ".join(parts)
-            )
-        values = []
-        for name in expected:
-            x = state[name]
-            if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
-                raise ValueError(f"parameter {name!r} must be a finite number, got {x!r}")
-            values.append(float(x))
-        for (_, p), x in zip(named, values):
-            p.data = x
+        serialize.load_state_dict(self, state)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document :meth:`save` writes: format, class, config and state."""
-        state = self.state_dict()
-        bad = [n for n, x in state.items() if not math.isfinite(x)]
-        if bad:
-            raise ValueError(f"cannot save non-finite parameters, e.g. {bad[:3]}")
-        return {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "config": self.config(),
-            "state": state,
-        }
+        return serialize.to_json(self)
 
     def save(self, path: str | Path) -> Path:
         """Write the architecture and weights to ``path`` as JSON; returns the path."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n")
-        return path
+        return serialize.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Module:
@@ -230,34 +199,12 @@ class Module:
 
         ``MLP.load`` insists on an MLP file; ``Module.load`` accepts any saved module.
         """
-        doc = _read_json(path)
-        return cls.from_json(doc, source=str(path))
+        return serialize.from_json(cls, serialize.read_json(path), source=str(path))
 
     @classmethod
     def from_json(cls, doc: object, source: str = "document") -> Module:
         """Build a model from the document :meth:`to_json` makes (checked throughout)."""
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise ValueError(f"{source}: not a microgradx model file (format {FORMAT!r})")
-        if doc.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{source}: unsupported version {doc.get('version')!r}")
-        name = doc.get("class")
-        klass = MODEL_CLASSES.get(name) if isinstance(name, str) else None
-        if klass is None:
-            raise ValueError(f"{source}: unknown model class {name!r}")
-        if not issubclass(klass, cls):
-            raise ValueError(f"{source}: holds a {name}, not a {cls.__name__}")
-        config = doc.get("config")
-        if not isinstance(config, dict):
-            raise ValueError(f"{source}: 'config' must be an object, got {config!r:.60}")
-        try:
-            model = klass.from_config(config)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: invalid {name} config: {exc}") from None
-        try:
-            model.load_state_dict(doc.get("state"))  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise ValueError(f"{source}: {exc}") from None
-        return model
+        return serialize.from_json(cls, doc, source)
 
     # --- PyTorch ------------------------------------------------------------------------
 
@@ -277,30 +224,10 @@ class Module:
         Raises ``ValueError`` (and changes nothing) if the file is malformed or was
         saved from a different architecture.
         """
-        doc = _read_json(path)
-        other = type(self).from_json(doc, source=str(path))
-        if other.config() != self.config():
-            diff = {
-                k: (v, self.config().get(k))
-                for k, v in other.config().items()
-                if self.config().get(k) != v and k not in ("init", "seed")
-            }
-            if diff:
-                raise ValueError(f"{path}: saved architecture differs: {diff}")
-        self.load_state_dict(other.state_dict())
+        serialize.load_weights(self, path)
 
 
-def _read_json(path: str | Path) -> object:
-    try:
-        text = Path(path).read_text()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text (JSON) file") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from None
-
-
+@serialize.register_model
 class Neuron(Module):
     """One neuron: ``a = f(Σᵢ wᵢ·xᵢ + b)``.
 
@@ -372,16 +299,11 @@ class Neuron(Module):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Neuron:
-        config = dict(config)
-        config["init"] = config.get("init") or "zeros"
-        return cls(**config)
-
     def __repr__(self) -> str:
         return f"Neuron({self.nin} inputs, {self.activation})"
 
 
+@serialize.register_model
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs: ``a = f(W·x + b)``.
 
@@ -456,17 +378,12 @@ class Layer(Module):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Layer:
-        config = dict(config)
-        config["init"] = config.get("init") or "zeros"
-        return cls(**config)
-
     def __repr__(self) -> str:
         n = self.nin * self.nout + self.nout
         return f"Layer({self.nin} → {self.nout}, {self.activation}, {n} parameters)"
 
 
+@serialize.register_model
 class MLP(Module):
     """A multi-layer perceptron: layers of neurons, each feeding the next.
 
@@ -505,7 +422,8 @@ class MLP(Module):
         self.nout = self.nouts[-1]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation, "output_activation")
-        if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
+        real = isinstance(dropout, (int, float, Real)) and not isinstance(dropout, bool)
+        if not real or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.init = init
@@ -539,16 +457,18 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
-        x = self._check_input(x)
+        row: Sequence[float | Value] = self._check_input(x)
         p = self.dropout if self.training else 0.0
         last = len(self.layers) - 1
+        out: list[Value] = []
         for i, layer in enumerate(self.layers):
-            x = layer._forward(x)
+            out = layer._forward(row)
             if p and i < last:
-                keep = self._rng.random(len(x)) >= p
+                keep = self._rng.random(len(out)) >= p
                 scale = 1.0 / (1.0 - p)
-                x = [h * (scale if k else 0.0) for h, k in zip(x, keep)]
-        return x
+                out = [h * (scale if k else 0.0) for h, k in zip(out, keep)]
+            row = out
+        return out
 
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         A = self._check_batch(X)
@@ -570,12 +490,6 @@ class MLP(Module):
         }
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> MLP:
-        config = dict(config)
-        config["init"] = config.get("init") or "zeros"
-        return cls(**config)
-
-    @classmethod
     def from_torch(cls, module: Any) -> MLP:
         """An MLP with the architecture and weights of a ``torch.nn.Sequential``.
 
@@ -594,6 +508,3 @@ class MLP(Module):
         lines = [head]
         lines += [f"  ({layer.name}): {layer!r}" for layer in self.layers]
         return "\n".join(lines) + "\n)"
-
-
-MODEL_CLASSES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}

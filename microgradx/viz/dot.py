@@ -22,7 +22,7 @@ import graphviz
 
 from ..engine import Value
 from ..graph import topological_order
-from ..ops import OPS
+from ..ops import OPS, local_grads_of
 
 __all__ = ["DrawOptions", "FrameState", "build_digraph", "format_number", "local_grads"]
 
@@ -132,19 +132,12 @@ def format_number(x: float, precision: int = 4) -> str:
 
 def local_grads(node: Value) -> tuple[float, ...]:
     """∂node/∂operand for each operand of ``node``, from the op table."""
-    args = [c.data for c in node.children]
-    if node.param is not None:
-        args.append(node.param)
-    grads = OPS[node.op].local_grads(node.data, *args)
-    return tuple(grads[: len(node.children)])
+    return local_grads_of(node)
 
 
 def op_symbol(node: Value, precision: int = 4) -> str:
     """The symbol drawn in an op's oval: ``×``, ``σ``, ``^2`` for ``x ** 2``."""
-    symbol = OPS[node.op].symbol
-    if node.op == "pow" and node.param is not None:
-        return f"^{format_number(node.param, precision)}"
-    return symbol
+    return OPS[node.op].symbol_for(node.arg, lambda x: format_number(x, precision))
 
 
 def count_nodes(root: Value, limit: int) -> int:

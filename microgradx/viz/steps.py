@@ -15,7 +15,7 @@ from typing import Any
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
-from .dot import DrawOptions, FrameState, format_number, local_grads, op_symbol
+from .dot import DrawOptions, FrameState, format_number, local_grads
 from .drawing import INSTALL_GRAPHVIZ, Drawing, draw_frame
 
 __all__ = ["backward_steps", "save_steps_html", "stepper"]
@@ -73,15 +73,8 @@ def backward_steps(root: Value, **options: Any) -> list[Drawing]:
 
 def _formula(node: Value, name, precision: int) -> str:
     """``v = x × y``, ``a = σ(z)``, ``s = Σ(#1, #2, #3)``: what the node computes."""
-    symbol = op_symbol(node, precision)
     operands = [name(c) for c in node.children]
-    if node.op == "pow" and node.param is not None:
-        rhs = f"{operands[0]}{symbol}"
-    elif len(operands) == 2 and OPS[node.op].arity == 2 and node.op not in ("max", "min"):
-        rhs = f"{operands[0]} {symbol} {operands[1]}"
-    else:
-        shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
-        rhs = f"{symbol}({', '.join(shown)})"
+    rhs = OPS[node.op].caption(operands, node.arg, lambda x: format_number(x, precision))
     return f"backward through {name(node)} = {rhs}"
 
 

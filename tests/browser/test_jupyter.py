@@ -224,10 +224,23 @@ def test_notebook_01_runs_and_draws_graphs(browser, lab):
     assert "44" in html or "data:image" in html  # the lecture graph's f = 44 (or an image)
 
 
-def _interactive_picture(driver: WebDriver) -> WebElement:
-    pictures = driver.find_elements(By.CSS_SELECTOR, f".widget-interact {PICTURES.split(',')[0]}")
-    pictures += driver.find_elements(By.CSS_SELECTOR, ".widget-interact .jp-OutputArea-output img")
-    return pictures[0] if pictures else None  # type: ignore[return-value]
+def _interactive_output(driver: WebDriver) -> WebElement | None:
+    """The first cell output holding a slider: the interactive drawing's controls and view."""
+    path = (
+        "//div[contains(@class,'jp-OutputArea-output')][.//div[contains(@class,'widget-slider')]]"
+    )
+    outputs = driver.find_elements(By.XPATH, path)
+    return outputs[0] if outputs else None
+
+
+def _interactive_picture(driver: WebDriver) -> WebElement | None:
+    """The largest picture in that output (the graph, not an icon)."""
+    output = _interactive_output(driver)
+    if output is None:
+        return None
+    pictures = output.find_elements(By.CSS_SELECTOR, "svg, img")
+    pictures = [p for p in pictures if p.size["width"] > 100]
+    return max(pictures, key=lambda p: p.size["width"] * p.size["height"], default=None)
 
 
 def test_notebook_06_slider_redraws_the_graph(browser, lab):
@@ -236,7 +249,9 @@ def test_notebook_06_slider_redraws_the_graph(browser, lab):
     assert _errors(browser) == []
     before_picture = _wait("the interactive drawing", 60, lambda: _interactive_picture(browser))
     before = _picture(before_picture)
-    sliders = browser.find_elements(By.CSS_SELECTOR, ".widget-interact .widget-slider")
+    output = _interactive_output(browser)
+    assert output is not None
+    sliders = output.find_elements(By.CSS_SELECTOR, ".widget-slider")
     assert sliders, "no slider in the interactive notebook"
     slider = sliders[0]
     readout = slider.find_element(By.CSS_SELECTOR, ".widget-readout")

@@ -1,0 +1,290 @@
+"""Exercises that check themselves: compare hand-computed gradients with the graph's.
+
+A student works out some gradients ∂out/∂node by hand and hands them to
+:func:`check_backprop`. The true gradients come from one reverse walk of the graph
+(the chain rule, as in ``backward``), kept in a dictionary, so no ``.grad`` changes:
+
+    ∂out/∂node = Σ over the node's users u of  ∂out/∂u · ∂u/∂node
+                 (upstream gradient × local gradient)
+
+For every wrong answer the report shows the right value and that sum, term by term,
+so the student sees which factor went wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Real
+
+from .engine import Value
+from .graph import topological_order
+from .ops import OPS
+
+__all__ = ["BackpropReport", "BackpropRow", "Term", "check_backprop", "true_gradients"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One user's share of a gradient: ``upstream · local``.
+
+    Attributes:
+        user: the name of the node that uses the operand.
+        upstream: ∂out/∂user.
+        local: ∂user/∂operand, from the op table.
+    """
+
+    user: str
+    upstream: float
+    local: float
+
+    @property
+    def product(self) -> float:
+        """upstream × local."""
+        return self.upstream * self.local
+
+
+@dataclass(frozen=True)
+class BackpropRow:
+    """One answer: what the student gave, the true gradient, and how it is made."""
+
+    name: str
+    answer: float | None
+    true: float
+    ok: bool
+    terms: tuple[Term, ...]
+
+    @property
+    def answered(self) -> bool:
+        """False while the answer is ``None`` (an exercise not done yet)."""
+        return self.answer is not None
+
+    def chain(self, output: str, precision: int = 4) -> str:
+        """The chain-rule sum that gives the true value, e.g.
+
+        ``∂L/∂h = ∂L/∂a·∂a/∂h + ∂L/∂b·∂b/∂h = (0.5)(0.2) + (-1)(0.3) = -0.2``.
+        """
+
+        def num(x: float) -> str:
+            return f"{x:.{precision}g}"
+
+        if not self.terms:
+            return f"∂{output}/∂{output} = 1 (the output itself)"
+        symbols = " + ".join(
+            f"∂{output}/∂{_wrap(t.user)}·∂{_wrap(t.user)}/∂{_wrap(self.name)}" for t in self.terms
+        )
+        numbers = " + ".join(f"({num(t.upstream)})({num(t.local)})" for t in self.terms)
+        return f"∂{output}/∂{self.name} = {symbols} = {numbers} = {num(self.true)}"
+
+
+@dataclass(frozen=True)
+class BackpropReport:
+    """The result of :func:`check_backprop`: truthy when every answer is right.
+
+    ``print(report)`` shows a table; below it, for each wrong answer, the chain-rule
+    sum that gives the right value.
+    """
+
+    output: str
+    rows: tuple[BackpropRow, ...]
+    rel_tol: float
+    abs_tol: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every answer is within tolerance."""
+        return all(row.ok for row in self.rows)
+
+    @property
+    def wrong(self) -> tuple[BackpropRow, ...]:
+        """The answered rows whose answer is not within tolerance."""
+        return tuple(row for row in self.rows if row.answered and not row.ok)
+
+    @property
+    def open(self) -> tuple[BackpropRow, ...]:
+        """The rows still without an answer (``None``)."""
+        return tuple(row for row in self.rows if not row.answered)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, key: int | str) -> BackpropRow:
+        if isinstance(key, str):
+            for row in self.rows:
+                if row.name == key:
+                    return row
+            raise KeyError(key)
+        return self.rows[key]
+
+    def __str__(self) -> str:
+        lines = [(f"∂{self.output}/∂·", "your answer", "true value", "")]
+        for r in self.rows:
+            if r.answer is None:
+                lines.append((r.name, "?", "", "not answered yet"))
+            elif r.ok:
+                lines.append((r.name, f"{r.answer:.6g}", "✓", "right"))
+            else:
+                lines.append((r.name, f"{r.answer:.6g}", f"{r.true:.6g}", "WRONG"))
+        widths = [max(len(line[c]) for line in lines) for c in range(4)]
+        text = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+        n_right = sum(r.ok for r in self.rows)
+        summary = f"{n_right} of {len(self.rows)} right"
+        if self.open:
+            summary += f", {len(self.open)} not answered yet"
+        text.append(f"{summary} (rel_tol={self.rel_tol:g}, abs_tol={self.abs_tol:g})")
+        for r in self.wrong:
+            text.append(f"{r.name}: {r.chain(self.output)}")
+        return "\n".join(text)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def true_gradients(
+    output: Value, names: Mapping[Value, str] | None = None
+) -> tuple[dict[Value, float], dict[Value, list[Term]]]:
+    """∂output/∂node for every node below ``output``, and the terms that make each.
+
+    One reverse walk in topological order, the same chain rule as ``backward``,
+    with the sums kept in a dictionary instead of ``.grad``. Users are named by
+    ``names`` (default :func:`node_names`).
+    """
+    names = node_names(output) if names is None else names
+    grads: dict[Value, float] = {output: 1.0}
+    terms: dict[Value, list[Term]] = {output: []}
+    for node in topological_order(output, reverse=True, leaves=False):
+        upstream = grads[node]
+        args = [c.data for c in node.children]
+        if node.param is not None:
+            args.append(node.param)
+        locals_ = OPS[node.op].local_grads(node.data, *args)[: len(node.children)]
+        for child, local in zip(node.children, locals_):
+            grads[child] = grads.get(child, 0.0) + upstream * local
+            terms.setdefault(child, []).append(Term(names[node], upstream, local))
+    return grads, terms
+
+
+def _wrap(name: str) -> str:
+    """``(w·h)`` for a formula name, so ``∂L/∂(w·h)`` reads as one derivative."""
+    return f"({name})" if any(c in name for c in "+−·/^(, ") else name
+
+
+_INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/"}
+_LONGEST = 20  # a formula name longer than this is replaced by ``#k``
+
+
+def node_names(output: Value, known: Mapping[Value, str] | None = None) -> dict[Value, str]:
+    """A name for every node below ``output``, for the report's chain-rule sums.
+
+    A node's label; else, for an unlabelled constant, its number; else a short
+    formula of its operands' names (``w212·h12``, ``σ(z1)``); else, when that
+    formula would be long, ``#k`` (its position in topological order). An
+    unlabelled output is ``out``. ``known`` names nodes first (e.g. variable names).
+    """
+    known = known or {}
+    names: dict[Value, str] = {}
+    for k, v in enumerate(topological_order(output)):
+        if v in known:
+            names[v] = known[v]
+        elif v.label:
+            names[v] = v.label
+        elif not v.children:
+            names[v] = f"{v.data:.4g}"
+        else:
+            names[v] = _formula(v, [names[c] for c in v.children]) or f"#{k}"
+    names[output] = output.label or "out"
+    return names
+
+
+def _formula(node: Value, operands: list[str]) -> str:
+    """``a·b``, ``σ(a)``, ``a^2``; "" when longer than :data:`_LONGEST` characters."""
+    if node.op in _INFIX and len(operands) == 2:
+        text = f"{operands[0]}{_INFIX[node.op]}{operands[1]}"
+    elif node.op == "pow" and node.param is not None:
+        text = f"{operands[0]}^{node.param:g}"
+    else:
+        text = f"{OPS[node.op].symbol}({', '.join(operands)})"
+    return text if len(text) <= _LONGEST else ""
+
+
+def check_backprop(
+    output: Value,
+    answers: Mapping[str | Value, float | None],
+    rel_tol: float = 0.01,
+    abs_tol: float = 1e-4,
+) -> BackpropReport:
+    """Check hand-computed gradients ∂output/∂node against the graph's true ones.
+
+    ``answers`` maps nodes to the student's values; a node is given as a Value, as
+    its label, or as the name of a variable bound to it where ``check_backprop`` is
+    called. Any subset of the nodes will do; an answer of ``None`` is an exercise
+    not done yet (listed, never solved, and the report stays falsy). An answer is
+    right when ``|answer − true| <= abs_tol + rel_tol·|true|`` (hand calculations
+    round, so the default allows 1%). No ``.grad`` is changed.
+
+    Example::
+
+        >>> x, y = Value(3.0, "x"), Value(2.0, "y")
+        >>> f = x * y + x
+        >>> f.label = "f"
+        >>> bool(check_backprop(f, {"x": 3.0, y: 3.0}))  # ∂f/∂x = y + 1, ∂f/∂y = x
+        True
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {type(output).__name__}")
+    if not isinstance(answers, Mapping) or not answers:
+        raise TypeError("answers must be a non-empty dict {node or label: gradient}")
+    caller = sys._getframe(1)
+    scope = {**caller.f_globals, **caller.f_locals}
+    names = node_names(output)
+    resolved = [(*_resolve(key, names, scope), answer) for key, answer in answers.items()]
+    names = node_names(output, {node: name for node, name, _ in resolved})
+    grads, terms = true_gradients(output, names)
+    rows = []
+    for node, name, answer in resolved:
+        true = grads[node]
+        if answer is None:
+            rows.append(BackpropRow(name, None, true, False, tuple(terms[node])))
+            continue
+        if isinstance(answer, bool) or not isinstance(answer, Real):
+            raise TypeError(f"the answer for {name} must be a number or None, got {answer!r}")
+        ok = _close(float(answer), true, rel_tol, abs_tol)
+        rows.append(BackpropRow(name, float(answer), true, ok, tuple(terms[node])))
+    return BackpropReport(names[output], tuple(rows), rel_tol, abs_tol)
+
+
+def _resolve(
+    key: str | Value, names: dict[Value, str], scope: Mapping[str, object]
+) -> tuple[Value, str]:
+    """The node ``key`` stands for, and the name to show for it."""
+    if isinstance(key, Value):
+        if key not in names:
+            raise ValueError(f"{key!r} is not part of the output's graph")
+        bound = [n for n, v in scope.items() if v is key and not n.startswith("_")]
+        return key, key.label or (bound[0] if bound else names[key])
+    if not isinstance(key, str):
+        raise TypeError(f"answers are keyed by labels or Values, got {type(key).__name__}")
+    labelled = [v for v in names if v.label == key]
+    if len(labelled) > 1:
+        raise ValueError(f"{len(labelled)} nodes are labelled {key!r}: give the Value instead")
+    if labelled:
+        return labelled[0], key
+    variable = scope.get(key)
+    if isinstance(variable, Value) and variable in names:
+        return variable, key
+    known = sorted({v.label for v in names if v.label})
+    raise KeyError(f"no node labelled or named {key!r} in the graph; labels: {', '.join(known)}")
+
+
+def _close(answer: float, true: float, rel_tol: float, abs_tol: float) -> bool:
+    if math.isnan(true) or math.isinf(true):
+        return answer == true or (math.isnan(answer) and math.isnan(true))
+    return abs(answer - true) <= abs_tol + rel_tol * abs(true)

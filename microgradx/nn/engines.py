@@ -1,0 +1,134 @@
+"""Engines: the loss and gradients of one batch, computed two ways.
+
+An engine is ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)`` and
+leaves ∂J/∂p added into every parameter's ``.grad``, where
+
+    J = (1/m)·Σₖ loss(model(xₖ), tₖ) + l2·Σ p²
+
+over the m rows of the batch. ``scalar`` builds a Value graph per sample (the
+textbook loop); ``tape`` replays compiled tapes over numpy arrays (same numbers,
+much faster). The training loop does not care which one it is given.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value
+from . import losses as L
+from .module import Module
+from .task import LossFn
+
+__all__ = ["ENGINES", "Engine", "scalar_loss_and_grads", "tape_loss_and_grads"]
+
+#: ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``.
+Engine = Callable[..., tuple[float, np.ndarray]]
+
+
+def scalar_loss_and_grads(
+    model: Module,
+    X: np.ndarray,
+    targets: Sequence,
+    loss_fn: LossFn,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """Loss and gradients of one batch on the scalar engine (a graph per sample).
+
+    With m rows, the objective is J = (1/m)·Σₖ loss(model(xₖ), tₖ) + l2·Σ p². For each
+    sample k this builds the graph of Lₖ and calls ``Lₖ.backward(1/m)``, which adds
+    (1/m)·∂Lₖ/∂p into every ``p.grad`` (leaf gradients accumulate: ΔW += ∇W); then
+    the penalty's gradient 2·l2·p. Call ``zero_grad`` first.
+
+    Returns the mean data loss (1/m)·Σₖ Lₖ (without the penalty) and the model's
+    outputs as an ``(m, nout)`` array (for accuracy).
+    """
+    m = len(X)
+    inv = 1.0 / m
+    outputs = np.empty((m, model.nout))
+    total = 0.0
+    for k, (x, t) in enumerate(zip(X.tolist(), targets)):
+        out = model(x)
+        if isinstance(out, Value):
+            out = [out]
+        loss = loss_fn(out, t)
+        loss.backward(inv)
+        total += loss.data
+        outputs[k] = [o.data for o in out]
+    if l2:
+        L.l2(model.parameters(), l2).backward()
+    return total * inv, outputs
+
+
+# Compiled tapes of each model, by (loss function, target): built once, replayed each step.
+_TAPES: weakref.WeakKeyDictionary[Module, dict] = weakref.WeakKeyDictionary()
+
+
+def _target_key(t: Any) -> Any:
+    return tuple(_target_key(x) for x in t) if isinstance(t, (list, tuple)) else t
+
+
+def tape_loss_and_grads(
+    model: Module,
+    X: np.ndarray,
+    targets: Sequence,
+    loss_fn: LossFn,
+    l2: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """The same as :func:`scalar_loss_and_grads`, computed by compiled tapes.
+
+    One sample's loss graph is traced once per distinct target (a class label, a
+    ±1 hinge label) with the inputs as tape inputs and the model's parameters as
+    tape parameters (see :mod:`microgradx.tape`); each step replays it over the rows
+    with that target as numpy arrays. The gradients equal the scalar engine's up to
+    rounding. Dropout draws a new graph each step, so it needs the scalar engine.
+    """
+    from ..tape import compile as compile_tape
+
+    if getattr(model, "dropout", 0.0) and model.training:
+        raise ValueError(
+            "engine='tape' replays one fixed graph and cannot apply dropout; "
+            "use engine='scalar' or dropout=0"
+        )
+    params = model.parameters()
+    cache = _TAPES.setdefault(model, {})
+    groups: dict[Any, tuple[Any, Any]] = {}
+    flat = np.asarray(targets) if len(targets) else None
+    if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu":  # numbers: vectorised
+        keys, which = np.unique(flat, return_inverse=True)
+        for i, key in enumerate(keys.tolist()):
+            groups[key] = (key, np.flatnonzero(which == i))
+    else:
+        for k, t in enumerate(targets):
+            groups.setdefault(_target_key(t), (t, []))[1].append(k)
+    grads = np.zeros(len(params))
+    total = 0.0
+    for key, (t, rows) in groups.items():
+        tape = cache.get((loss_fn, key))
+        if tape is None or tape.params != params:
+            xs = [Value(0.0, f"x{j}") for j in range(X.shape[1])]
+            out = model(xs)
+            loss = loss_fn([out] if isinstance(out, Value) else out, t)
+            tape = cache[(loss_fn, key)] = compile_tape(loss, xs, params)
+        g = tape.grad_batch(X[rows], reduce="sum")
+        grads += g.params
+        total += float(g.output.sum())
+    # ∂J/∂p = (1/m)·Σₖ ∂Lₖ/∂p + 2·l2·p
+    inv = 1.0 / len(X)
+    grads *= inv
+    if l2:
+        grads += 2.0 * l2 * np.array([p.data for p in params])
+    for p, grad in zip(params, grads.tolist()):
+        p.grad += grad
+    return total * inv, model.forward_batch(X).reshape(len(X), -1)
+
+
+#: Engines by name: ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``,
+#: leaving ∂J/∂p added into every parameter's ``.grad``.
+ENGINES: dict[str, Engine] = {
+    "scalar": scalar_loss_and_grads,
+    "tape": tape_loss_and_grads,
+}

@@ -1,0 +1,212 @@
+"""The tape compiler: a topological order in, a flat program of instructions out.
+
+Slots are positions in topological order; leaves are read from ``X`` (inputs) or
+from the leaf vector (parameters, then constants). Each instruction is either one
+operation (:class:`Node`) or a fused layer of neurons (:class:`Linear`).
+
+**Fusion.** A neuron ``Σ wᵢ·hᵢ + b`` (one n-ary ``sum`` of products, as ``nn``
+builds it) whose weights are leaves is recognised, and all neurons that read the
+same inputs ``h`` become one matrix product ``Z = H·Wᵀ + b``; an activation applied
+to every one of them becomes one call on the matrix. :func:`plan_layers` then says
+where each fused layer's input matrix comes from (``X`` itself, or the whole output
+of an earlier layer) so the runner can skip building it column by column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import Value
+from ..ops import OPS, Op
+
+__all__ = ["Instruction", "LayerPlan", "Linear", "Node", "compile_program", "plan_layers"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One operation: ``value[out] = op(value[args]..., param)``."""
+
+    out: int
+    op: Op
+    args: tuple[int, ...]
+    param: float | None
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Neurons reading the same inputs, as one matrix product ``H·Wᵀ + b``.
+
+    ``weights`` (n×k) and ``bias`` (n) index the leaf vector; ``act`` is an
+    activation applied to every neuron, whose results are ``act_outs``.
+    """
+
+    outs: tuple[int, ...]
+    inputs: tuple[int, ...]
+    weights: np.ndarray
+    bias: np.ndarray | None
+    act: Op | None
+    act_param: float | None
+    act_outs: tuple[int, ...]
+    distinct: bool  # no leaf twice among the weights, nor among the biases
+
+
+Instruction = Node | Linear
+
+#: A neuron found in the graph: its input slots, weight leaf indices, bias leaf index.
+_Neuron = tuple[tuple[int, ...], list[int], "int | None"]
+
+
+def compile_program(
+    order: Sequence[Value], slot: Mapping[Value, int], leaf: Mapping[int, int]
+) -> list[Instruction]:
+    """The instructions computing every non-leaf node of ``order``, layers fused.
+
+    ``slot`` maps each Value to its position in ``order``; ``leaf`` maps the slots of
+    parameters and constants to their index in the leaf vector.
+    """
+    return _Compiler(order, slot, leaf).program()
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """How the runner feeds and reads the fused layers of a program.
+
+    Attributes:
+        feeds: per instruction, ``-1`` when a fused layer reads the inputs in column
+            order (``X`` itself), ``j`` when it reads the whole output of fused layer
+            j, else ``None`` (its input matrix is stacked column by column).
+        columns: per instruction, the ``(column, slot)`` pairs of a fused layer's
+            pre-activations and of its outputs that something else reads one by one.
+    """
+
+    feeds: list[int | None]
+    columns: list[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]]
+
+
+def plan_layers(program: Sequence[Instruction], x_slots: tuple[int, ...], out: int) -> LayerPlan:
+    """Plan the fused layers of ``program``; ``x_slots`` are the input slots by column."""
+    produced: dict[tuple[int, ...], int] = {}
+    feeds: list[int | None] = []
+    for k, ins in enumerate(program):
+        feed = None
+        if isinstance(ins, Linear):
+            if ins.inputs == x_slots:
+                feed = -1
+            elif ins.inputs in produced:
+                feed = produced[ins.inputs]
+            produced[ins.act_outs if ins.act is not None else ins.outs] = k
+        feeds.append(feed)
+    singly = {out}
+    for k, ins in enumerate(program):
+        if isinstance(ins, Node):
+            singly.update(ins.args)
+        elif feeds[k] is None:
+            singly.update(ins.inputs)
+    columns: list = []
+    for ins in program:
+        if isinstance(ins, Node):
+            columns.append(((), ()))
+            continue
+        z = tuple((c, s) for c, s in enumerate(ins.outs) if s in singly)
+        a = tuple((c, s) for c, s in enumerate(ins.act_outs) if s in singly)
+        columns.append((z, a) if ins.act is not None else ((), z))
+    return LayerPlan(feeds, columns)
+
+
+class _Compiler:
+    """Turns a topological order into instructions, fusing layers of neurons."""
+
+    def __init__(
+        self, order: Sequence[Value], slot: Mapping[Value, int], leaf: Mapping[int, int]
+    ) -> None:
+        self.order, self.slot, self.leaf = order, slot, leaf
+        self.users: dict[Value, list[Value]] = {}
+        for v in order:
+            for c in v.children:
+                self.users.setdefault(c, []).append(v)
+
+    def neuron(self, v: Value) -> _Neuron | None:
+        """``(inputs, weights, bias)`` slots if ``v`` is ``Σ wᵢ·hᵢ (+ b)``, else None."""
+        if v.op != "sum" or not v.children:
+            return None
+        children = list(v.children)
+        bias = None
+        last = children[-1]
+        if not last.children and self.slot[last] in self.leaf:
+            bias = self.leaf[self.slot[last]]
+            children = children[:-1]
+        if not children:
+            return None
+        h, w = [], []
+        for c in children:
+            if c.op != "mul" or c.param is not None or len(self.users.get(c, ())) != 1:
+                return None
+            weight, x = c.children
+            if weight.children or self.slot[weight] not in self.leaf:
+                return None
+            h.append(self.slot[x])
+            w.append(self.leaf[self.slot[weight]])
+        return tuple(h), w, bias
+
+    def program(self) -> list[Instruction]:
+        neurons: dict[Value, _Neuron] = {}
+        groups: dict[tuple, list[Value]] = {}
+        for v in self.order:
+            found = self.neuron(v)
+            if found is not None:
+                neurons[v] = found
+                groups.setdefault((found[0], found[2] is not None), []).append(v)
+        first_of = {members[0]: key for key, members in groups.items()}
+        skip = {m for members in groups.values() for m in members}
+        for v in neurons:  # the products inside fused neurons are never computed
+            skip.update(v.children)
+        program: list[Instruction] = []
+        done: set[Value] = set()
+        for v in self.order:
+            if not v.children or v in done:
+                continue
+            if v in first_of:
+                ins = self.linear(groups[first_of[v]], neurons)
+                program.append(ins)
+                done.update(self.order[s] for s in ins.act_outs)
+                continue
+            if v in skip:
+                continue
+            program.append(
+                Node(self.slot[v], OPS[v.op], tuple(self.slot[c] for c in v.children), v.param)
+            )
+        return program
+
+    def linear(self, members: list[Value], neurons: Mapping[Value, _Neuron]) -> Linear:
+        inputs = neurons[members[0]][0]
+        weights = np.array([neurons[m][1] for m in members], dtype=int)
+        has_bias = neurons[members[0]][2] is not None
+        bias = np.array([neurons[m][2] for m in members], dtype=int) if has_bias else None
+        # one activation applied to every neuron (and nothing else using the sums)?
+        act, act_param = None, None
+        act_outs: tuple[int, ...] = ()
+        users = [self.users.get(m, []) for m in members]
+        if all(len(u) == 1 for u in users):
+            acts = [u[0] for u in users]
+            first = acts[0]
+            if (
+                OPS[first.op].arity == 1
+                and all(a.op == first.op and a.param == first.param for a in acts)
+                and all(len(a.children) == 1 for a in acts)
+            ):
+                act, act_param = OPS[first.op], first.param
+                act_outs = tuple(self.slot[a] for a in acts)
+        return Linear(
+            outs=tuple(self.slot[m] for m in members),
+            inputs=inputs,
+            weights=weights,
+            bias=bias,
+            act=act,
+            act_param=act_param,
+            act_outs=act_outs,
+            distinct=len(set(weights.flat)) == weights.size
+            and (bias is None or len(set(bias.tolist())) == len(bias)),
+        )

@@ -1,0 +1,341 @@
+"""The tape runner: replay a compiled program forward and backward over numpy batches.
+
+Replaying the tape on a batch ``X`` of shape ``(batch, n_inputs)`` evaluates every
+node as a numpy array over the batch, then runs the same chain rule backwards::
+
+    forward:   value[node] = op.np_f(value[operand], ...)
+    backward:  grad[operand] += op.np_df(value[node], ...)[i] * grad[node]
+
+A fused layer ``Z = H·Wᵀ + b``, ``A = act(Z)`` runs backwards as
+``dZ = dA·act'(Z)``, ``∂J/∂W = dZᵀ·H``, ``∂J/∂b = Σ_rows dZ`` and ``∂J/∂H = dZ·W``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value
+from ..graph import topological_order
+from .compiler import Instruction, Linear, Node, compile_program, plan_layers
+
+__all__ = ["Tape", "TapeGrads", "compile"]
+
+#: A fused layer's matrices saved by the forward pass for the backward pass: H, W, Z, A.
+_Saved = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TapeGrads:
+    """Gradients from :meth:`Tape.grad_batch`.
+
+    Attributes:
+        output: the output for every row, shape ``(batch,)``.
+        inputs: ∂output/∂input for every row, shape ``(batch, n_inputs)``.
+        params: ∂output/∂param reduced over the rows (mean or sum), shape ``(n_params,)``.
+    """
+
+    output: np.ndarray
+    inputs: np.ndarray
+    params: np.ndarray
+
+
+def compile(  # noqa: A001 - the tape's verb, as in "compile the graph"
+    output: Value, inputs: Sequence[Value], params: Sequence[Value] = ()
+) -> Tape:
+    """Trace ``output``'s graph once into a :class:`Tape`.
+
+    Args:
+        output: the Value to compute (e.g. a sample's loss).
+        inputs: leaf Values fed from the columns of ``X`` at run time, in order.
+        params: leaf Values whose current ``.data`` is read at every call (so an
+            optimizer can change them between calls) and whose gradients are
+            returned. Every other leaf is a constant, frozen at compile time.
+    """
+    return Tape(output, inputs, params)
+
+
+class Tape:
+    """A graph recorded as a flat program; see :mod:`microgradx.tape`."""
+
+    def __init__(
+        self, output: Value, inputs: Sequence[Value], params: Sequence[Value] = ()
+    ) -> None:
+        if not isinstance(output, Value):
+            raise TypeError(f"compile() needs a Value as output, got {type(output).__name__}")
+        inputs, params = _leaf_list("inputs", inputs), _leaf_list("params", params)
+        both = {id(v) for v in inputs} & {id(v) for v in params}
+        if both:
+            raise ValueError("a Value cannot be both an input and a parameter")
+        order = topological_order(output)
+        slot = {v: i for i, v in enumerate(order)}
+        missing = [v for v in (*inputs, *params) if v not in slot]
+        if missing:
+            names = ", ".join(v.label or repr(v) for v in missing)
+            hint = " (was the graph built under no_grad()?)" if not output.children else ""
+            raise ValueError(f"not in the output's graph: {names}{hint}")
+        self.inputs, self.params = list(inputs), list(params)
+        self.n_inputs, self.n_params = len(inputs), len(params)
+        self.size = len(order)
+        self._out = slot[output]
+        self._input_col = {slot[v]: j for j, v in enumerate(inputs)}
+        named = set(inputs) | set(params)
+        constants = [v for v in order if not v.children and v not in named]
+        # leaf vector: parameters first (read at call time), then constants (frozen)
+        self._leaf = {slot[v]: i for i, v in enumerate([*params, *constants])}
+        self._constants = np.array([v.data for v in constants], dtype=float)
+        self._program: list[Instruction] = compile_program(order, slot, self._leaf)
+        self._needs_grad = self._grad_slots(order, slot)
+        # leaves read one by one (by unfused operations); fused layers index the leaf vector
+        used: set[int] = set()
+        for ins in self._program:
+            used.update(ins.args if isinstance(ins, Node) else ins.inputs)
+        self._loose = {s: i for s, i in self._leaf.items() if s in used}
+        x_slots = tuple(sorted(self._input_col, key=lambda s: self._input_col[s]))
+        plan = plan_layers(self._program, x_slots, self._out)
+        self._feeds, self._columns = plan.feeds, plan.columns
+
+    def _grad_slots(self, order: list[Value], slot: dict[Value, int]) -> set[int]:
+        """Slots whose gradient matters: those depending on an input or a parameter."""
+        needs = {slot[v] for v in (*self.inputs, *self.params)}
+        for v in order:
+            if any(slot[c] in needs for c in v.children):
+                needs.add(slot[v])
+        return needs
+
+    def __repr__(self) -> str:
+        fused = sum(isinstance(i, Linear) for i in self._program)
+        return (
+            f"<Tape: {self.size} nodes, {len(self._program)} instructions "
+            f"({fused} fused layers), {self.n_inputs} inputs, {self.n_params} params>"
+        )
+
+    # --- forward ---------------------------------------------------------------------------
+
+    def _check(self, X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"X must have shape (batch, {self.n_inputs}): one column per input; "
+                f"got shape {X.shape}"
+            )
+        return X
+
+    def _leaves(self) -> np.ndarray:
+        params = np.array([p.data for p in self.params], dtype=float)
+        return np.concatenate([params, self._constants])
+
+    def _forward(self, X: np.ndarray) -> tuple[dict[int, Any], np.ndarray, dict[int, _Saved]]:
+        """Every slot's value (arrays over the rows, or floats), the leaves, the layers."""
+        leaves = self._leaves()
+        values: dict[int, Any] = {}
+        for slot, j in self._input_col.items():
+            values[slot] = X[:, j]
+        for slot, i in self._loose.items():
+            values[slot] = float(leaves[i])
+        saved: dict[int, _Saved] = {}
+        with np.errstate(all="ignore"):
+            for k, ins in enumerate(self._program):
+                if isinstance(ins, Node):
+                    values[ins.out] = ins.op.np_f(*_operands(ins, values))
+                else:
+                    saved[k] = self._forward_layer(k, ins, X, values, leaves, saved)
+        return values, leaves, saved
+
+    def _forward_layer(
+        self,
+        k: int,
+        ins: Linear,
+        X: np.ndarray,
+        values: dict[int, Any],
+        leaves: np.ndarray,
+        saved: dict[int, _Saved],
+    ) -> _Saved:
+        """``Z = H·Wᵀ + b``, ``A = act(Z)`` for fused layer ``k``; stores read columns."""
+        feed = self._feeds[k]
+        if feed is None:
+            H = np.column_stack([np.broadcast_to(values[s], len(X)) for s in ins.inputs])
+        else:
+            H = X if feed == -1 else saved[feed][3]
+        W = leaves[ins.weights]
+        Z = H @ W.T
+        if ins.bias is not None:
+            Z += leaves[ins.bias]
+        A = Z if ins.act is None else ins.act.np_f(Z, *_act_extra(ins))
+        z_cols, a_cols = self._columns[k]
+        for col, s in z_cols:
+            values[s] = Z[:, col]
+        for col, s in a_cols:
+            values[s] = A[:, col]
+        return H, W, Z, A
+
+    def run_batch(self, X: Any) -> np.ndarray:
+        """The output for every row of ``X`` (shape ``(batch, n_inputs)``)."""
+        X = self._check(X)
+        values = self._forward(X)[0]
+        return np.broadcast_to(np.asarray(values[self._out], dtype=float), (len(X),)).copy()
+
+    def __call__(self, values: Sequence[float]) -> float:
+        """The output at one point: ``values`` holds one number per input."""
+        return float(self.run_batch(np.asarray(values, dtype=float).reshape(1, -1))[0])
+
+    # --- backward --------------------------------------------------------------------------
+
+    def grad(self, values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients at one point: ``(∂out/∂inputs, ∂out/∂params)``."""
+        g = self.grad_batch(np.asarray(values, dtype=float).reshape(1, -1), reduce="sum")
+        return g.inputs[0], g.params
+
+    def grad_batch(self, X: Any, reduce: str = "mean") -> TapeGrads:
+        """Forward and backward over a batch.
+
+        Input gradients are per row; parameter gradients are reduced over the rows
+        with ``reduce="mean"`` (the average gradient) or ``"sum"``.
+        """
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
+        X = self._check(X)
+        B = len(X)
+        values, leaves, saved = self._forward(X)
+        run = _Backward(self, values, np.zeros(len(leaves)), np.zeros((B, self.n_inputs)))
+        run.grads[self._out] = np.ones(B)
+        with np.errstate(all="ignore"):
+            for k in range(len(self._program) - 1, -1, -1):
+                ins = self._program[k]
+                if isinstance(ins, Node):
+                    run.node(ins)
+                else:
+                    run.layer(k, ins, saved.pop(k))
+        inputs, params = run.finish()
+        if reduce == "mean":
+            params = params / B
+        out = np.broadcast_to(np.asarray(values[self._out], dtype=float), (B,)).copy()
+        return TapeGrads(output=out, inputs=inputs, params=params)
+
+
+class _Backward:
+    """The state of one backward pass: gradients by slot, by fused layer, by leaf."""
+
+    def __init__(
+        self, tape: Tape, values: dict[int, Any], leaf_grads: np.ndarray, dX: np.ndarray
+    ) -> None:
+        self.tape, self.values = tape, values
+        self.needs = tape._needs_grad
+        self.grads: dict[int, Any] = {}
+        self.block_grads: dict[int, np.ndarray] = {}  # ∂out/∂(a fused layer's output)
+        self.leaf_grads, self.dX = leaf_grads, dX
+
+    def node(self, ins: Node) -> None:
+        """``grad[operand] += local·grad[out]`` for one operation."""
+        upstream = self.grads.pop(ins.out, None)
+        if upstream is None:
+            return
+        locals_ = ins.op.np_df(self.values[ins.out], *_operands(ins, self.values))
+        for a, local in zip(ins.args, locals_):
+            if a in self.needs:
+                _accumulate(self.grads, a, local * upstream)
+
+    def layer(self, k: int, ins: Linear, saved: _Saved) -> None:
+        """Fused layer ``k``: weight and bias gradients, then ∂J/∂H to whatever fed it."""
+        H, W, Z, A = saved
+        z_cols, a_cols = self.tape._columns[k]
+        shape = (len(H), len(ins.outs))
+        dA = _add_columns(self.block_grads.pop(k, None), a_cols, self.grads, shape)
+        if dA is None:  # nothing downstream needs this layer
+            return
+        if ins.act is None:
+            dZ = dA
+        else:
+            dZ = dA * ins.act.np_df(A, Z, *_act_extra(ins))[0]
+            used = _add_columns(None, z_cols, self.grads, shape)  # pre-activations read elsewhere
+            if used is not None:
+                dZ = dZ + used
+        self._leaf_grads(ins, dZ.T @ H, dZ.sum(axis=0))
+        self._route(k, ins, dZ @ W)
+
+    def _leaf_grads(self, ins: Linear, dW: np.ndarray, db: np.ndarray) -> None:
+        if ins.distinct:
+            self.leaf_grads[ins.weights] += dW
+            if ins.bias is not None:
+                self.leaf_grads[ins.bias] += db
+        else:  # a weight used twice collects both gradients
+            np.add.at(self.leaf_grads, ins.weights, dW)
+            if ins.bias is not None:
+                np.add.at(self.leaf_grads, ins.bias, db)
+
+    def _route(self, k: int, ins: Linear, dH: np.ndarray) -> None:
+        """Send ∂J/∂H to the inputs, to the layer that made H, or to H's columns."""
+        feed = self.tape._feeds[k]
+        if feed == -1:
+            self.dX += dH
+        elif feed is not None:
+            before = self.block_grads.get(feed)
+            self.block_grads[feed] = dH if before is None else before + dH
+        else:
+            for col, s in enumerate(ins.inputs):
+                if s in self.needs:
+                    _accumulate(self.grads, s, dH[:, col])
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row input gradients and summed parameter gradients."""
+        tape, grads = self.tape, self.grads
+        for slot, j in tape._input_col.items():
+            if slot in grads:
+                self.dX[:, j] += grads[slot]
+        for slot, i in tape._loose.items():
+            if i < tape.n_params and slot in grads:
+                self.leaf_grads[i] += np.sum(grads[slot])
+        return self.dX, self.leaf_grads[: tape.n_params]
+
+
+def _operands(ins: Node, values: dict[int, Any]) -> list[Any]:
+    """The op's arguments: the operands' values, then its parameter (if it has one)."""
+    args = [values[a] for a in ins.args]
+    if ins.param is not None:
+        args.append(ins.param)
+    return args
+
+
+def _act_extra(ins: Linear) -> tuple[float, ...]:
+    """A fused activation's parameter, as the extra argument of its numpy forms."""
+    return () if ins.act_param is None else (ins.act_param,)
+
+
+def _leaf_list(name: str, items: Sequence[Value] | Value) -> list[Value]:
+    if isinstance(items, Value):
+        items = [items]
+    items = list(items)
+    for v in items:
+        if not isinstance(v, Value):
+            raise TypeError(f"{name} must be Values, got {type(v).__name__}")
+        if v.children:
+            raise ValueError(f"{name} must be leaves (Values not made by an op), got {v!r}")
+    if len({id(v) for v in items}) != len(items):
+        raise ValueError(f"{name} lists a Value twice")
+    return items
+
+
+def _accumulate(grads: dict[int, Any], slot: int, g: Any) -> None:
+    if slot in grads:
+        grads[slot] = grads[slot] + g
+    else:
+        grads[slot] = g
+
+
+def _add_columns(
+    M: np.ndarray | None,
+    cols: tuple[tuple[int, int], ...],
+    grads: dict[int, Any],
+    shape: tuple[int, int],
+) -> np.ndarray | None:
+    """``M`` plus, as columns, the gradients of the slots in ``cols`` (column, slot)."""
+    for col, s in cols:
+        g = grads.pop(s, None)
+        if g is not None:
+            if M is None:
+                M = np.zeros(shape)
+            M[:, col] += g
+    return M
