@@ -8,6 +8,7 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from ._gc import gc_paused
 from .autodiff import derivative, grad, gradient, hessian
 from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
@@ -17,7 +18,17 @@ from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
-from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
+from .viz import (
+    Drawing,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+    backward_steps,
+    display_name,
+    draw,
+    save_steps,
+    save_steps_html,
+    stepper,
+)
 
 __version__ = "0.1.0"
 
@@ -28,6 +39,7 @@ __all__ = [
     "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "LayoutTimeoutError",
     "Tape",
     "TapeGrads",
     "TorchComparison",
@@ -37,8 +49,10 @@ __all__ = [
     "compile",
     "derivative",
     "detect_anomaly",
+    "display_name",
     "dot",
     "draw",
+    "gc_paused",
     "grad",
     "gradcheck",
     "gradient",
@@ -47,6 +61,7 @@ __all__ = [
     "no_grad",
     "numeric_grad",
     "parse",
+    "save_steps",
     "save_steps_html",
     "scope",
     "stats",

@@ -105,8 +105,9 @@ def _add_graph(subparsers) -> None:
     p.add_argument(
         "--steps",
         default=None,
-        metavar="HTML",
-        help="also write the backward stepper, a self-contained HTML page",
+        metavar="FILE",
+        help="also write the backward stepper: .html (a self-contained page), "
+        ".pdf (a page per step) or .gif (animated)",
     )
     p.add_argument("--backward", default=None, metavar="NAME",
                    help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
@@ -125,7 +126,7 @@ def _write(what: str, path: str, write) -> Path:
             f"cannot write {path}: Graphviz's dot program is missing ({INSTALL_DOT}); "
             "a .dot file needs no Graphviz"
         ) from None
-    except ValueError as exc:  # a suffix that names no format
+    except (ValueError, ImportError) as exc:  # a suffix that names no format, no Pillow
         raise CLIError(str(exc)) from None
     except OSError as exc:
         raise CLIError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
@@ -134,7 +135,7 @@ def _write(what: str, path: str, write) -> Path:
 
 
 def _run_graph(args) -> int:
-    from .viz import draw, save_steps_html
+    from .viz import draw, save_steps
 
     expr = _parsed(args)
     out = expr.output
@@ -162,8 +163,10 @@ def _run_graph(args) -> int:
             print(f"{label:<{width}}  {value:>10g}  {grad:>12g}")
     if args.output:
         print(f"wrote {_write('drawing', args.output, drawing.save)}")
+    else:  # writing a file nobody named could overwrite one: say how to draw instead
+        print("no drawing written: add -o graph.svg (or .png .pdf .dot) to draw the graph")
     if args.steps:
-        written = _write("stepper", args.steps, lambda p: save_steps_html(
+        written = _write("stepper", args.steps, lambda p: save_steps(
             out, p, rankdir=args.rankdir, precision=args.precision))  # fmt: skip
         print(f"wrote {written}")
     return 0

@@ -30,6 +30,7 @@ from ._torch import require_torch
 from .engine import Value
 from .expr import parse
 from .graph import topological_order
+from .ops import OPS
 
 __all__ = ["ComparisonRow", "TorchComparison", "compare_with_torch"]
 
@@ -37,33 +38,25 @@ __all__ = ["ComparisonRow", "TorchComparison", "compare_with_torch"]
 def _torch_ops(torch: Any) -> dict[str, Callable[..., Any]]:
     """Each microgradx op name -> the PyTorch function computing it.
 
-    Every function receives the operands' tensors, then the op's extra number (the
-    exponent of ``x ** 2``, the slope of ``leaky_relu``) if it has one. An op added
-    at run time with ``microgradx.ops.register`` has no entry here, and
-    `compare_with_torch` says so by name.
+    An op whose name PyTorch shares (``add``, ``exp``, ``tanh``, ``sin``, ...) maps to
+    ``torch.<name>``; the few that PyTorch names differently are listed here. Every
+    function receives the operands' tensors, then the op's extra number (the exponent
+    of ``x ** 2``, the slope of ``leaky_relu``) if it has one. Ops PyTorch lacks (one
+    registered at run time, say) are left out.
     """
     functional = torch.nn.functional
-    return {
-        "add": torch.add,
-        "sub": torch.sub,
-        "mul": torch.mul,
-        "div": torch.div,
-        "neg": torch.neg,
-        "pow": torch.pow,
-        "exp": torch.exp,
-        "log": torch.log,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
+    renamed: dict[str, Callable[..., Any]] = {
         "leaky_relu": lambda a, slope: functional.leaky_relu(a, slope),
-        "abs": torch.abs,
         "max": torch.maximum,
         "min": torch.minimum,
         "sum": lambda *args: torch.stack(args).sum(),
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "sqrt": torch.sqrt,
     }
+    forms = {}
+    for name in OPS:
+        form = renamed.get(name, getattr(torch, name, None))
+        if callable(form):
+            forms[name] = form
+    return forms
 
 
 def _difference(a: float, b: float) -> float:
@@ -251,11 +244,9 @@ def compare_with_torch(
             tensors[id(node)] = torch.tensor(node.data, dtype=torch.float64, requires_grad=True)
             continue
         if node.op not in ops:
-            raise NotImplementedError(
-                f"compare_with_torch has no PyTorch form of the op {node.op!r}"
-            )
+            raise NotImplementedError(f"no PyTorch form for the op {node.op!r}")
         args = [tensors[id(child)] for child in node.children]
-        if node.arg is not None:
+        if node.arg is not None:  # operands, then the op's extra number
             args.append(node.arg)
         tensors[id(node)] = ops[node.op](*args)
     for node in order:

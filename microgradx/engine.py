@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._gc import paused
 from .graph import topological_order
 from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
 
@@ -186,6 +187,7 @@ class Value:
 
     # --- backpropagation --------------------------------------------------------
 
+    @paused  # no cycles to find here: keep the cyclic collector out (see _gc.py)
     def backward(self, grad: float = 1.0) -> None:
         """Fill in ``.grad`` of every Value below this one: ∂self/∂value.
 
@@ -194,7 +196,8 @@ class Value:
         calls (call :meth:`zero_grad` to reset them); gradients of intermediate
         nodes are reset at the start of every call.
         """
-        grad = _to_float(grad)
+        if type(grad) is not float:
+            grad = _to_float(grad)
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
         order = topological_order(self, reverse=True, leaves=False)

@@ -40,6 +40,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ._gc import paused
 from .engine import Value
 from .ops import OPS
 
@@ -216,6 +217,7 @@ class Expression:
         return f"Expression({text!r}, output={self.output.data!r}, variables: {variables or '-'})"
 
 
+@paused  # building the graph of the text: no cycles to collect
 def parse(text: str, /, **values: float | Value) -> Expression:
     """Build the graph of ``text`` with the given values for its names.
 

@@ -362,6 +362,7 @@ def test_compare_callable_positional_and_keyword():
         ("max(a, b) + min(a, c)", {"a": 2.0, "b": 2.0, "c": 5.0}),  # a tie splits ½/½
         ("log(a) + 1 / b", {"a": -1.0, "b": 0.0}),  # nan and inf agree
         ("sin(a) * cos(b) + sqrt(a * b)", {"a": 0.7, "b": 2.5}),
+        ("sin(a) * cos(b) + sqrt(c)", {"a": 0.3, "b": -1.2, "c": 2.5}),
     ],
 )
 def test_every_op_agrees_with_torch(text, values):

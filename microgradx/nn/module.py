@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value, scope
 from ..engine import sum as value_sum
 from ..ops import OPS
@@ -127,6 +128,12 @@ class Module:
 
     def __call__(self, x: Sequence[float | Value]):
         raise NotImplementedError
+
+    def draw(self, x=None, y=None, **options):
+        """The network figure; see :func:`microgradx.viz.network.draw_network`."""
+        from ..viz.network import draw_network  # drawing sits above nn; imported on use
+
+        return draw_network(self, x, y, **options)
 
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         """Outputs for every row of ``X`` (shape ``(n, nin)``) as an ``(n, nout)`` array.
@@ -283,6 +290,7 @@ class Neuron(Module):
             act = self._act
             return z if act is None else act(z)
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value:
         return self._forward(self._check_input(x))
 
@@ -352,6 +360,7 @@ class Layer(Module):
         with scope(self.name):
             return [n._forward(x) for n in self.neurons]
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
         return self._forward(self._check_input(x))
 
@@ -456,6 +465,7 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
         row: Sequence[float | Value] = self._check_input(x)
         p = self.dropout if self.training else 0.0

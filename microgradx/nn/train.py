@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value, no_grad
 from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
@@ -34,6 +35,7 @@ from .history import History
 from .init import Seed, make_rng
 from .module import Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
+from .tape_training import TapeTraining
 from .task import LossFn, Task, by_argmax, by_threshold, default_threshold, make_task
 
 __all__ = [
@@ -172,6 +174,7 @@ def _evaluate(model: Module, X: np.ndarray, task: Task) -> tuple[float, float | 
     return total / len(X), acc
 
 
+@paused  # training builds graphs in a loop: no collector while it runs (see _gc.py)
 def fit(
     model: Module,
     X: np.ndarray,
@@ -259,6 +262,16 @@ def fit(
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
     callbacks = list(callbacks)
+    # engine="tape": weights, gradients and optimizer state in arrays while training
+    # (see nn/tape_training.py); the Values are brought up to date when someone looks
+    arrays = None
+    if engine == "tape" and TapeTraining.accepts(model, opt):
+        arrays = TapeTraining(model, opt, task.loss_fn, task.targets)
+    looks = (
+        val_task is not None
+        or early_stopping is not None
+        or any(not isinstance(cb, LRScheduler) for cb in callbacks)
+    )
     rng = make_rng(seed)
     n = len(X)
     index = np.arange(n)
@@ -275,11 +288,14 @@ def fit(
             loss_sum, correct = 0.0, 0
             lr_used = opt.lr
             for idx, _ in batches(index, index, batch_size, batch_size is not None, rng):
-                opt.zero_grad()
-                batch_loss, outputs = step_fn(
-                    model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
-                )
-                opt.step()
+                if arrays is not None:
+                    batch_loss, outputs = arrays.step(X[idx], idx, l2)
+                else:
+                    opt.zero_grad()
+                    batch_loss, outputs = step_fn(
+                        model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
+                    )
+                    opt.step()
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
                     correct += int(np.sum(task.decide(outputs) == task.classes[idx]))
@@ -289,6 +305,8 @@ def fit(
                 "accuracy": correct / n if task.classes is not None else None,
                 "lr": lr_used,
             }
+            if arrays is not None and looks:
+                arrays.sync()
             if val_task is not None:
                 model.eval()
                 record["val_loss"], record["val_accuracy"] = _evaluate(model, Xv, val_task)
@@ -313,6 +331,8 @@ def fit(
             if stop:
                 break
     finally:
+        if arrays is not None:
+            arrays.sync()
         bar.close()
         model.eval()
     if best_state is not None and history.stopped_early:

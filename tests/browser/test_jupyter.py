@@ -297,7 +297,8 @@ def test_inline_stepper_next_button(browser, lab):
         pytest.xfail("the stepper in notebook 01 has no Next button yet (it is a slider widget)")
     try:
         button = buttons[0]
-        stepper = button.find_element(By.XPATH, "./ancestor::*[.//svg or .//img][1]")
+        picture = "*[local-name()='svg' or local-name()='img']"
+        stepper = button.find_element(By.XPATH, f"./ancestor::*[.//{picture}][1]")
         before = stepper.get_attribute("innerHTML")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
         button.click()
