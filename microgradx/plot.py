@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._files import atomic_path
+from ._atomic import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

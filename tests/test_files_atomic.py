@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from microgradx import _files
+from microgradx import _atomic
 from microgradx.nn import MLP, History
 
 
@@ -34,7 +34,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     path.write_text("the old, good text\n")
     calls = _half_then_fail(monkeypatch)
     with pytest.raises(OSError, match="No space"):
-        _files.atomic_write_text(path, "new text " * 1000)
+        _atomic.atomic_write(path, "new text " * 1000)
     assert len(calls) == 2  # it did write half before failing
     assert path.read_text() == "the old, good text\n"
     assert os.listdir(tmp_path) == ["notes.txt"]
@@ -43,7 +43,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 def test_a_successful_write_replaces_the_file(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("old")
-    assert _files.atomic_write_text(path, "new ✓") == path
+    assert _atomic.atomic_write(path, "new ✓") == path
     assert path.read_text(encoding="utf-8") == "new ✓"
     assert os.listdir(tmp_path) == ["notes.txt"]
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~_umask()
@@ -58,7 +58,7 @@ def _umask() -> int:
 def test_writing_over_a_directory_is_refused(tmp_path):
     (tmp_path / "d").mkdir()
     with pytest.raises(IsADirectoryError):
-        _files.atomic_write_text(tmp_path / "d", "x")
+        _atomic.atomic_write(tmp_path / "d", "x")
 
 
 def test_model_and_history_saves_go_through_the_atomic_writer(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .._files import atomic_write_text
+from .._atomic import atomic_write
 
 __all__ = ["History"]
 
@@ -74,7 +74,7 @@ class History:
     def save(self, path: str | Path) -> Path:
         """Write the history as JSON, atomically; returns the path."""
         text = json.dumps(_jsonable(self.to_dict()), indent=1) + "\n"
-        return atomic_write_text(path, text)  # a failed write leaves the old file whole
+        return atomic_write(path, text)  # a failed write leaves the old file whole
 
     @classmethod
     def load(cls, path: str | Path) -> History:

@@ -27,7 +27,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._files import atomic_write_text
+from .._atomic import atomic_write
 
 if TYPE_CHECKING:
     from .module import Module
@@ -161,7 +161,7 @@ def save(model: Module, path: str | Path) -> Path:
     The file is written atomically: if writing fails, the previous file is intact.
     """
     text = json.dumps(to_json(model), indent=1, allow_nan=False) + "\n"
-    return atomic_write_text(path, text)
+    return atomic_write(path, text)
 
 
 def read_json(path: str | Path) -> object:
