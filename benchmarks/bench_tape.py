@@ -84,7 +84,7 @@ def engine_step(engine, model, opt, X, y) -> float:
 def direct_tape(model: MLP, X: np.ndarray, y: np.ndarray):
     """A step through one tape whose inputs are the point and its label."""
     x1, x2, label = Value(0.0, "x1"), Value(0.0, "x2"), Value(0.0, "y")
-    score = model([x1, x2])[0]
+    score = model([x1, x2])
     params = model.parameters()
     tape = microgradx.compile((1.0 - score * label).relu(), [x1, x2, label], params)
     Xy = np.column_stack([X, y])
