@@ -43,6 +43,7 @@ __all__ = [
     "Task",
     "accuracy",
     "fit",
+    "layer_grad_norms",
     "make_task",
     "predict",
     "scalar_loss_and_grads",
@@ -279,6 +280,7 @@ def fit(
                 batch_loss, outputs = step_fn(
                     model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
                 )
+                grad_norm = layer_grad_norms(model)  # kept from the epoch's last step
                 opt.step()
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
@@ -288,6 +290,7 @@ def fit(
                 "loss": loss_sum / n,
                 "accuracy": correct / n if task.classes is not None else None,
                 "lr": lr_used,
+                "grad_norm": grad_norm,
             }
             if val_task is not None:
                 model.eval()
@@ -322,6 +325,17 @@ def fit(
 
 
 # --- predictions ----------------------------------------------------------------------------
+
+
+def layer_grad_norms(model: Module) -> list[float]:
+    """‖∂J/∂θ‖₂ for each layer's parameters θ (one number for a model without layers).
+
+    The L2 norm √(Σ p.grad²) over the layer's weights and biases, from the ``.grad``
+    the last backward pass left. Norms that shrink from the output layer towards the
+    input layer show vanishing gradients; norms of exactly 0 show dead units.
+    """
+    layers = getattr(model, "layers", None) or [model]
+    return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for layer in layers]
 
 
 def predict(
