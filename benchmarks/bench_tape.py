@@ -155,7 +155,7 @@ def main() -> None:
     sys.setrecursionlimit(100_000)  # micrograd's backward is recursive
 
     def fresh():
-        return MLP(2, [16, 16, 1], init="uniform", seed=0)
+        return MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=0)
 
     start = weights(fresh())
     peer = PeerMLP(2, [16, 16, 1])
