@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot lint typecheck bench clean
+.PHONY: test demo install dot browser lint typecheck bench clean test-extras dist docs
 
 install: $(STAMP)
 
@@ -33,7 +33,34 @@ dot:
 			echo "  conda install -c conda-forge graphviz"; \
 		fi; }
 
-test: install dot
+# The stepper's browser test needs Chromium and its WebDriver: install Debian's packages
+# when we can (root with apt-get); otherwise say what to install (the test then skips,
+# except under CI=true where it fails).
+browser:
+	@{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } && \
+		command -v chromedriver >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium and its driver (Debian packages chromium, chromium-driver)..."; \
+			apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			echo "Chromium or chromedriver is missing: the browser test will skip; install with"; \
+			echo "  sudo apt-get install chromium chromium-driver   (Debian/Ubuntu)"; \
+		fi; }
+
+# Test extras: PyTorch for the bridge tests, pinned to the CPU build this project tests
+# against (the `torch` extra's range, torch>=2.0, is then already satisfied, so nothing
+# more is downloaded), the build tools for the packaging test and the benchmarks' peer.
+TORCH_SPEC  ?= torch==2.13.0
+EXTRAS_STAMP := $(VENV)/.test-extras-installed
+
+test-extras: $(EXTRAS_STAMP)
+
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[torch,build,bench]"
+	@touch $@
+
+test: install dot browser test-extras
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 demo: install dot
@@ -46,9 +73,27 @@ lint: install
 typecheck: install
 	$(BIN)/mypy microgradx
 
+# PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_tape.py
+	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_stepper.py
+
+# The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	@touch $@
+
+docs: $(DOCS_STAMP) dot
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Wheel and sdist in dist/.
+dist: $(EXTRAS_STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

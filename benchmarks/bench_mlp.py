@@ -1,6 +1,7 @@
 """MLP training-step benchmark: microgradx against micrograd (PyPI 0.1.0), one run.
 
     python benchmarks/bench_mlp.py
+    python benchmarks/bench_mlp.py --quick    # 20 points, 3 steps (a smoke run)
 
 The workload is one step of full-batch gradient descent for ``MLP(2, [16, 16, 1])``
 (relu hidden layers, linear output; 337 parameters) on 100 moons points:
@@ -20,6 +21,7 @@ step (median of the runs) and how many times faster microgradx is.
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
 import sys
@@ -86,8 +88,8 @@ def timed(step) -> tuple[float, list[float]]:
     return statistics.median(times[1:]), losses  # the first step warms up
 
 
-def main() -> None:
-    X, labels = make_moons(100, noise=0.1, seed=0)
+def main(n_points: int = 100) -> None:
+    X, labels = make_moons(n_points, noise=0.1, seed=0)
     y = (2 * labels - 1).astype(float)
     sys.setrecursionlimit(100_000)  # micrograd's backward is recursive
 
@@ -109,8 +111,8 @@ def main() -> None:
         mean(hinge(ours(x), t) for x, t in zip(X.tolist(), y.tolist())) + l2(ours, ALPHA)
     ).nodes
     print(
-        f"Python {sys.version.split()[0]}; one SGD step of MLP(2, [16, 16, 1]) on 100 moons "
-        f"points, hinge + L2 ({nodes:,} nodes); median of {STEPS - 1} steps\n"
+        f"Python {sys.version.split()[0]}; one SGD step of MLP(2, [16, 16, 1]) on "
+        f"{n_points} moons points, hinge + L2 ({nodes:,} nodes); median of {STEPS - 1} steps\n"
     )
     header = f"{'engine':<36}{'ms / step':>10}{'speed-up':>10}"
     print(header)
@@ -126,4 +128,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 points, 3 steps")
+    if parser.parse_args().quick:
+        STEPS = 3
+        main(20)
+    else:
+        main()

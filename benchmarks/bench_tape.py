@@ -1,57 +1,49 @@
-"""Compiled-tape benchmark: one training step, five ways, in one run.
+"""Compiled-tape benchmark: a training step of ``fit(engine="tape")`` against PyTorch and numpy.
 
-    python benchmarks/bench_tape.py
+    python benchmarks/bench_tape.py            # or: make bench
+    python benchmarks/bench_tape.py --quick    # two widths, two batches, one round
 
-The workload is one step of full-batch gradient descent for ``MLP(2, [16, 16, 1])``
-(relu hidden layers, linear output; 337 parameters) on 100 moons points:
+The workload is one step of full-batch gradient descent for ``MLP(2, [w, w, 1])``
+(relu hidden layers, linear output) on ``b`` moons points, for widths w = 16, 64, 256
+and batches b = 10, 100, 1,000, 10,000:
 
-    J = (1/100)·Σₖ max(0, 1 − yₖ·score(xₖ)) + 1e-4·Σ p²,   p ← p − 0.05·∂J/∂p
+    J = (1/b)·Σₖ max(0, 1 − yₖ·score(xₖ)) + 1e-4·Σ p²,   p ← p − 0.05·∂J/∂p
 
-* micrograd 0.1.0: one scalar graph for the batch, ``backward``, update;
-* microgradx scalar: the step ``fit`` takes (a graph per sample);
-* microgradx tape: the step ``fit(engine="tape")`` takes — the sample's loss graph,
-  traced once per label, replayed over the batch with fused layers;
-* microgradx tape, direct: the same loss written with the label as a tape input,
-  ``relu(1 − y·score)``, so one tape covers the batch; ``grad_batch`` then a
-  plain update of the parameter Values;
-* numpy: backpropagation written by hand in matrix form;
-* PyTorch (float64 tensors), when ``torch`` is installed (it is not a dependency).
+* tape: the step ``fit(model, X, y, loss="hinge", l2=1e-4, engine="tape")`` takes,
+  timed as the seconds ``fit`` records for each epoch (one step each; everything
+  an epoch does, accuracy included; the first epoch, which compiles, is left out);
+* PyTorch: the same step with float64 tensors on one thread (if installed);
+* numpy: forward, backpropagation written by hand in matrix form, and the update.
 
-Every engine starts from the same weights and must reach the same loss and the same
-updated weights (checked), so the timings compare identical work. Prints ms per step
-(median) and ratios.
+All three use one BLAS thread. Before timing, each width is checked: three steps of
+each engine from the same weights reach the same losses and weights. Then every
+cell is timed in interleaved rounds (medians). A second table times compiling the
+tape against building the scalar graph it traces.
 """
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
+import os
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread for every engine; before numpy loads
 
-import microgradx
-from microgradx import Value, no_grad
-from microgradx.nn import MLP, SGD, hinge, make_moons, scalar_loss_and_grads, tape_loss_and_grads
+import argparse  # noqa: E402 - after the thread settings
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
 
-try:
-    from micrograd.engine import Value as PeerValue
-    from micrograd.nn import MLP as PeerMLP
-except ImportError:  # pragma: no cover - a helpful message instead of a traceback
-    sys.exit('micrograd is needed for the comparison: pip install "microgradx[bench]"')
+import numpy as np  # noqa: E402
+
+import microgradx  # noqa: E402
+from microgradx import Value  # noqa: E402
+from microgradx.nn import MLP, SGD, fit, hinge, make_moons  # noqa: E402
 
 LR, ALPHA = 0.05, 1e-4
 
 
-def timed(step, repeats: int) -> tuple[float, list[float]]:
-    """Median seconds per step (after one warm-up step) and the losses."""
-    losses = [step()]
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        losses.append(step())
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), losses
+def model_for(width: int) -> MLP:
+    return MLP(2, [width, width, 1], activation="relu", init="uniform", seed=0)
 
 
 def weights(model: MLP) -> list[np.ndarray]:
@@ -62,47 +54,30 @@ def weights(model: MLP) -> list[np.ndarray]:
     return out
 
 
-def peer_step(model, X, y) -> float:
-    scores = [model([PeerValue(a), PeerValue(b)]) for a, b in X]
-    losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    total = data_loss + ALPHA * sum(p * p for p in model.parameters())
-    model.zero_grad()
-    total.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad
-    return data_loss.data
+def data(batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points, 0/1 labels (what ``fit`` takes) and ±1 labels (what the loss uses)."""
+    X, labels = make_moons(batch, noise=0.1, seed=0)
+    return X, labels, (2 * labels - 1).astype(float)
 
 
-def engine_step(engine, model, opt, X, y) -> float:
-    opt.zero_grad()
-    loss, _ = engine(model, X, y, hinge, ALPHA)
-    opt.step()
-    return loss
-
-
-def direct_tape(model: MLP, X: np.ndarray, y: np.ndarray):
-    """A step through one tape whose inputs are the point and its label."""
-    x1, x2, label = Value(0.0, "x1"), Value(0.0, "x2"), Value(0.0, "y")
-    score = model([x1, x2])
-    params = model.parameters()
-    tape = microgradx.compile((1.0 - score * label).relu(), [x1, x2, label], params)
-    Xy = np.column_stack([X, y])
-
-    def step() -> float:
-        g = tape.grad_batch(Xy, reduce="mean")
-        data = np.array([p.data for p in params])
-        new = data - LR * (g.params + 2 * ALPHA * data)
-        with no_grad():
-            for p, v in zip(params, new.tolist()):
-                p.data = v
-        return float(g.output.mean())
-
-    return step
+def tape_steps(model: MLP, X, labels, steps: int) -> tuple[list[float], list[float]]:
+    """Seconds per step (epochs after the first) and the loss of every step."""
+    history = fit(
+        model,
+        X,
+        labels,
+        loss="hinge",
+        optimizer=SGD(model.parameters(), lr=LR),
+        epochs=steps + 1,
+        l2=ALPHA,
+        progress=False,
+        engine="tape",
+    )
+    return history.seconds[1:], history.loss
 
 
 def numpy_step(params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
-    """Forward, the delta rule backward, and SGD, in place."""
+    """Forward, the delta rule backward, and SGD, in place; returns the data loss."""
     W1, b1, W2, b2, W3, b3 = params
     m = len(X)
     z1 = X @ W1.T + b1
@@ -121,15 +96,15 @@ def numpy_step(params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
     return float(loss)
 
 
-def torch_runner(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
+def torch_stepper(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
+    """A step function on float64 tensors and a getter for the weights; None without torch."""
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(1)
     params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in start]
-    Xt = torch.tensor(X, dtype=torch.float64)
-    yt = torch.tensor(y, dtype=torch.float64)
+    Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
 
     def step() -> float:
         W1, b1, W2, b2, W3, b3 = params
@@ -146,72 +121,129 @@ def torch_runner(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
                 p -= LR * p.grad
         return float(data_loss.detach())
 
-    return step, lambda: [p.detach().numpy() for p in params], torch.__version__
+    return step, lambda: [p.detach().numpy() for p in params]
 
 
-def main() -> None:
-    X, labels = make_moons(100, noise=0.1, seed=0)
-    y = (2 * labels - 1).astype(float)
-    sys.setrecursionlimit(100_000)  # micrograd's backward is recursive
+def timed(step, steps: int) -> tuple[list[float], list[float]]:
+    """Seconds and losses of ``steps`` calls, after one warm-up call."""
+    losses, times = [step()], []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        losses.append(step())
+        times.append(time.perf_counter() - t0)
+    return times, losses
 
-    def fresh():
-        return MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=0)
 
-    start = weights(fresh())
-    peer = PeerMLP(2, [16, 16, 1])
-    for p, q in zip(fresh().parameters(), peer.parameters(), strict=True):
-        q.data = p.data
-    rows = []
-    peer_t, peer_losses = timed(lambda: peer_step(peer, X.tolist(), y.tolist()), 5)
-    rows.append(("micrograd 0.1.0", peer_t))
-    final = {}
-    for name, engine, repeats in [
-        ("microgradx scalar (fit)", scalar_loss_and_grads, 5),
-        ("microgradx tape (fit, engine='tape')", tape_loss_and_grads, 300),
-    ]:
-        model = fresh()
-        opt = SGD(model.parameters(), lr=LR)
-        t, losses = timed(lambda e=engine, m=model, o=opt: engine_step(e, m, o, X, y), repeats)
-        np.testing.assert_allclose(losses[:6], peer_losses[:6], rtol=1e-9)
-        rows.append((name, t))
-        final[name] = (repeats, weights(model))
-    model = fresh()
-    t, losses = timed(direct_tape(model, X, y), 300)
-    np.testing.assert_allclose(losses[:6], peer_losses[:6], rtol=1e-9)
-    rows.append(("microgradx tape, direct (label as input)", t))
-    final["direct"] = (300, weights(model))
+def check(width: int, has_torch: bool) -> None:
+    """Three steps of each engine from the same weights: same losses, same weights."""
+    X, labels, y = data(100)
+    model = model_for(width)
+    start = weights(model)
+    _, tape_losses = tape_steps(model, X, labels, 2)
     params = [p.copy() for p in start]
-    t, losses = timed(lambda: numpy_step(params, X, y), 300)
-    np.testing.assert_allclose(losses[:6], peer_losses[:6], rtol=1e-9)
-    rows.append(("numpy, backprop by hand", t))
-    final["numpy"] = (300, params)
-    runner = torch_runner(start, X, y)
-    if runner is not None:
-        step, torch_params, version = runner
-        t, losses = timed(step, 300)
-        np.testing.assert_allclose(losses[:6], peer_losses[:6], rtol=1e-9)
-        rows.append((f"PyTorch {version} (float64, 1 thread)", t))
-        final["torch"] = (300, torch_params())
-    # engines that took the same number of steps end at the same weights
-    ref = final["microgradx tape (fit, engine='tape')"][1]
-    for name in ("direct", "numpy", "torch"):
-        if name in final:
-            for a, b in zip(final[name][1], ref):
-                np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    np_losses = [numpy_step(params, X, y) for _ in range(3)]
+    np.testing.assert_allclose(tape_losses, np_losses, rtol=1e-9)
+    for a, b in zip(weights(model), params):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    if has_torch:
+        step, torch_params = torch_stepper(start, X, y)
+        torch_losses = [step() for _ in range(3)]
+        np.testing.assert_allclose(torch_losses, np_losses, rtol=1e-9)
+        for a, b in zip(torch_params(), params):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
+
+def steps_for(width: int, batch: int) -> int:
+    """Fewer steps where one step is long, so a round stays short."""
+    work = width * width * batch
+    return 3 if work >= 10**8 else 10 if work >= 10**6 else 30
+
+
+def compile_table(widths: list[int]) -> list[tuple[int, float, float, int]]:
+    """Per width: seconds to build one sample's loss graph, to compile it, and its size."""
+    rows = []
+    for width in widths:
+        builds, compiles = [], []
+        for _ in range(3):
+            model = model_for(width)
+            xs = [Value(0.0, "x0"), Value(0.0, "x1")]
+            t0 = time.perf_counter()
+            loss = hinge(model(xs), 1.0)
+            t1 = time.perf_counter()
+            tape = microgradx.compile(loss, xs, model.parameters())
+            t2 = time.perf_counter()
+            builds.append(t1 - t0)
+            compiles.append(t2 - t1)
+        rows.append((width, statistics.median(builds), statistics.median(compiles), tape.size))
+    return rows
+
+
+def main(quick: bool, rounds: int) -> None:
+    widths = [16, 64] if quick else [16, 64, 256]
+    batches = [10, 100] if quick else [10, 100, 1_000, 10_000]
+    has_torch = torch_stepper([np.zeros((1, 1))], np.zeros((1, 1)), np.zeros(1)) is not None
+    for width in widths:
+        check(width, has_torch)
+    models = {w: model_for(w) for w in widths}
+    for w in widths:  # compile each width's tapes before timing
+        X, labels, _ = data(10)
+        tape_steps(models[w], X, labels, 1)
+    times: dict[tuple[int, int, str], list[float]] = {}
+    for _ in range(rounds):
+        for width in widths:
+            for batch in batches:
+                X, labels, y = data(batch)
+                steps = 2 if quick else steps_for(width, batch)
+                model = models[width]
+                t, _ = tape_steps(model, X, labels, steps)
+                times.setdefault((width, batch, "tape"), []).extend(t)
+                start = weights(model)
+                params = [p.copy() for p in start]
+                t, _ = timed(lambda p=params, X=X, y=y: numpy_step(p, X, y), steps)
+                times.setdefault((width, batch, "numpy"), []).extend(t)
+                if has_torch:
+                    step, _ = torch_stepper(start, X, y)
+                    t, _ = timed(step, steps)
+                    times.setdefault((width, batch, "torch"), []).extend(t)
+
+    torch_version = sys.modules["torch"].__version__ if has_torch else "not installed"
     print(
-        f"Python {sys.version.split()[0]}, numpy {np.__version__}; one SGD step of "
-        "MLP(2, [16, 16, 1]) on 100 moons points, hinge + L2; median ms per step\n"
+        f"Python {sys.version.split()[0]}, numpy {np.__version__}, PyTorch {torch_version}; "
+        f"one thread; median ms per step over {rounds} interleaved round(s)"
     )
-    tape_t = dict(rows)["microgradx tape (fit, engine='tape')"]
-    header = f"{'engine':<42}{'ms / step':>11}{'vs micrograd':>14}{'tape vs it':>12}"
+    print("one full-batch SGD step of MLP(2, [w, w, 1]), hinge + L2 on moons points\n")
+    header = (
+        f"{'width':>6}{'batch':>8}{'tape fit':>11}{'PyTorch':>10}{'numpy':>10}"
+        f"{'tape/PyTorch':>14}{'tape/numpy':>12}"
+    )
     print(header)
     print("-" * len(header))
-    for name, t in rows:
-        print(f"{name:<42}{t * 1e3:>11.3f}{peer_t / t:>13.0f}x{t / tape_t:>11.2f}x")
-    if runner is None:
-        print("\n(PyTorch is not installed: its row is left out)")
+    for width in widths:
+        for batch in batches:
+            tape = statistics.median(times[width, batch, "tape"])
+            by_hand = statistics.median(times[width, batch, "numpy"])
+            line = f"{width:>6}{batch:>8,}{tape * 1e3:>11.3f}"
+            if has_torch:
+                torch_t = statistics.median(times[width, batch, "torch"])
+                line += f"{torch_t * 1e3:>10.3f}"
+            else:
+                line += f"{'-':>10}"
+            line += f"{by_hand * 1e3:>10.3f}"
+            line += f"{tape / torch_t:>13.2f}x" if has_torch else f"{'-':>14}"
+            line += f"{tape / by_hand:>11.2f}x"
+            print(line)
+    print("\nlosses and weights after 3 steps: equal in every engine (rtol 1e-9)\n")
+
+    header = f"{'width':>6}{'nodes':>10}{'build graph ms':>16}{'compile ms':>12}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+    for width, build, comp, size in compile_table(widths):
+        print(f"{width:>6}{size:>10,}{build * 1e3:>16.1f}{comp * 1e3:>12.1f}{comp / build:>7.2f}x")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (3)")
+    args = parser.parse_args()
+    main(args.quick, args.rounds or (1 if args.quick else 3))

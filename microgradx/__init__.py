@@ -8,14 +8,27 @@
 (44.0, 4.0, 8.0, 12.0, 11.0)
 """
 
+from ._gc import gc_paused
+from .autodiff import derivative, grad, gradient, hessian
+from .compare import TorchComparison, compare_with_torch
 from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
 from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
-from .graph import stats, topological_order
+from .graph import stats, topological_order, users
 from .ops import OPS
 from .tape import Tape, TapeGrads, compile
-from .viz import Drawing, GraphvizNotFoundError, backward_steps, draw, save_steps_html, stepper
+from .viz import (
+    Drawing,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+    backward_steps,
+    display_name,
+    draw,
+    save_steps,
+    save_steps_html,
+    stepper,
+)
 
 __version__ = "0.1.0"
 
@@ -26,23 +39,34 @@ __all__ = [
     "ExpressionError",
     "GradcheckReport",
     "GraphvizNotFoundError",
+    "LayoutTimeoutError",
     "Tape",
     "TapeGrads",
+    "TorchComparison",
     "Value",
     "backward_steps",
+    "compare_with_torch",
     "compile",
+    "derivative",
     "detect_anomaly",
+    "display_name",
     "dot",
     "draw",
+    "gc_paused",
+    "grad",
     "gradcheck",
+    "gradient",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "numeric_grad",
     "parse",
+    "save_steps",
     "save_steps_html",
     "scope",
     "stats",
     "stepper",
     "sum",
     "topological_order",
+    "users",
 ]

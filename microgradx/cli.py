@@ -105,9 +105,12 @@ def _add_graph(subparsers) -> None:
     p.add_argument(
         "--steps",
         default=None,
-        metavar="HTML",
-        help="also write the backward stepper, a self-contained HTML page",
+        metavar="FILE",
+        help="also write the backward stepper: .html (a self-contained page), "
+        ".pdf (a page per step) or .gif (animated)",
     )
+    p.add_argument("--backward", default=None, metavar="NAME",
+                   help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
     p.set_defaults(func=_run_graph)
 
 
@@ -123,7 +126,7 @@ def _write(what: str, path: str, write) -> Path:
             f"cannot write {path}: Graphviz's dot program is missing ({INSTALL_DOT}); "
             "a .dot file needs no Graphviz"
         ) from None
-    except ValueError as exc:  # a suffix that names no format
+    except (ValueError, ImportError) as exc:  # a suffix that names no format, no Pillow
         raise CLIError(str(exc)) from None
     except OSError as exc:
         raise CLIError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
@@ -132,14 +135,22 @@ def _write(what: str, path: str, write) -> Path:
 
 
 def _run_graph(args) -> int:
-    from .viz import draw, save_steps_html
+    from .viz import draw, save_steps
 
     expr = _parsed(args)
     out = expr.output
     out.backward()
+    drawn, clusters = out, False
+    if args.backward is not None:
+        if args.backward not in expr.variables:
+            raise CLIError(f"--backward {args.backward}: not a variable of the expression")
+        from .autodiff import grad
+
+        drawn = grad(out, expr.variables[args.backward], create_graph=True)
+        clusters = True  # the backward pass framed beside the forward values it reads
     try:
-        drawing = draw(out, rankdir=args.rankdir, show_local_grads=args.local_grads,
-                       precision=args.precision)  # fmt: skip
+        drawing = draw(drawn, rankdir=args.rankdir, show_local_grads=args.local_grads,
+                       precision=args.precision, clusters=clusters)  # fmt: skip
     except ValueError as exc:  # too many nodes, a bad precision
         raise CLIError(str(exc)) from None
     name = out.label or "output"
@@ -152,8 +163,10 @@ def _run_graph(args) -> int:
             print(f"{label:<{width}}  {value:>10g}  {grad:>12g}")
     if args.output:
         print(f"wrote {_write('drawing', args.output, drawing.save)}")
+    else:  # writing a file nobody named could overwrite one: say how to draw instead
+        print("no drawing written: add -o graph.svg (or .png .pdf .dot) to draw the graph")
     if args.steps:
-        written = _write("stepper", args.steps, lambda p: save_steps_html(
+        written = _write("stepper", args.steps, lambda p: save_steps(
             out, p, rankdir=args.rankdir, precision=args.precision))  # fmt: skip
         print(f"wrote {written}")
     return 0

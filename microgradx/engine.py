@@ -17,14 +17,16 @@ of every path through which an operand reaches the output.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._gc import paused
 from .graph import topological_order
-from .ops import MATH_ERRORS, OPS, Op
+from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
 
 __all__ = ["Value", "detect_anomaly", "dot", "is_grad_enabled", "no_grad", "scope", "sum"]
 
@@ -43,10 +45,16 @@ class Value:
         label: a name for drawings and error messages ("" if none).
         op: the name of the operation that made it ("" for a leaf).
         children: the operands of that operation, in order (``()`` for a leaf).
-        param: the op's extra number, if any (the exponent of ``x ** 2``,
-            the slope of ``leaky_relu``), else ``None``.
+        arg: the op's extra number, if any (the exponent of ``x ** 2``, the slope
+            of ``leaky_relu``), else ``None``. It is not an operand: no gradient
+            flows to it.
         scope: the :func:`scope` it was created in ("" if none).
         is_param: marked as a trainable parameter (``nn`` marks its weights).
+
+    Every op in the table :data:`microgradx.OPS` with ``method=True`` is a method:
+    ``x.tanh()``, ``x.sin()``, ``x.leaky_relu(0.1)``, ``x.max(y)``; ops registered at
+    run time get their method too. Comparisons (``x > 0``) compare ``data`` and give
+    a plain ``bool``; they are not part of the graph.
 
     Example::
 
@@ -57,51 +65,70 @@ class Value:
         (3.0, 3.0)
     """
 
-    __slots__ = ("children", "data", "grad", "is_param", "label", "op", "param", "scope")
+    __slots__ = ("arg", "children", "data", "grad", "is_param", "label", "op", "scope")
+    data: float
+    grad: float
+    label: str
+    op: str
+    children: tuple[Value, ...]
+    arg: float | None
+    scope: str
+    is_param: bool
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
             data = _to_float(data)
-        if not isinstance(label, str):
+        if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        self.data = data
-        self.grad = 0.0
-        self.label = label
-        self.op = ""
-        self.children: tuple[Value, ...] = ()
-        self.param: float | None = None
-        self.scope = _scope or ""
-        self.is_param = False
+        _fill(self, data, label, "", (), None)
+
+    @property
+    def param(self) -> float | None:
+        """Deprecated name of :attr:`arg` (the op's extra number), kept for old code."""
+        return self.arg
+
+    if TYPE_CHECKING:  # the methods made from the op table, for type checkers
+
+        def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
     # --- building the graph ---------------------------------------------------
 
     @staticmethod
-    def _make(op: Op, children: tuple[Value, ...], param: float | None = None) -> Value:
+    def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
-        if len(children) == 2 and param is None:  # most nodes; unrolled for speed
+        if len(children) == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
         else:
-            args = _operand_data(children, param)
+            args = operand_args(children, arg)
         try:
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
             data = op.forward(*args)
-        out = Value.__new__(Value)
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        if _grad_enabled:
-            out.op = op.name
-            out.children = children
-        else:  # no_grad(): the result is a constant, not part of any graph
-            out.op = ""
-            out.children = ()
-        out.param = param
-        out.scope = _scope or ""
-        out.is_param = False
         if _anomaly and not math.isfinite(data):
-            _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, param)
-        return out
+            _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
+        if _grad_enabled:
+            return _fill(_new(Value), data, "", op.name, children, arg)
+        return _fill(_new(Value), data, "", "", (), arg)  # no_grad(): a constant
+
+    @staticmethod
+    def apply(op: Op | str, *operands: ValueLike, arg: float | None = None) -> Value:
+        """Apply the op (an :class:`~microgradx.ops.Op` or its name) to ``operands``.
+
+        ``Value.apply("tanh", x)`` is ``x.tanh()``; ``Value.apply("pow", x, arg=2)``
+        is ``x ** 2``. Numbers are turned into constant leaves.
+        """
+        if isinstance(op, str):
+            if op not in OPS:
+                raise ValueError(f"no op named {op!r}; the ops are {', '.join(OPS)}")
+            op = OPS[op]
+        # An extra number is passed after the operands; for pow it replaces the exponent.
+        want = op.arity
+        if want is not None and arg is not None and op.arg_name is None:
+            want -= 1
+        if want is not None and len(operands) != want:
+            raise TypeError(f"{op.name} takes {want} operand(s), got {len(operands)}")
+        children = tuple(_as_value(x) for x in operands)
+        return Value._make(op, children, None if arg is None else _to_float(arg))
 
     def __add__(self, other: ValueLike) -> Value:
         return Value._make(_ADD, (self, _as_value(other)))
@@ -128,7 +155,7 @@ class Value:
         return Value._make(_DIV, (_as_value(other), self))
 
     def __pow__(self, exponent: ValueLike) -> Value:
-        """``self ** exponent``; a number exponent is kept as the op's parameter."""
+        """``self ** exponent``; a number exponent is kept as the node's ``arg``."""
         if isinstance(exponent, Value):
             return Value._make(_POW, (self, exponent))
         return Value._make(_POW, (self,), _to_float(exponent))
@@ -145,40 +172,22 @@ class Value:
     def __abs__(self) -> Value:
         return Value._make(OPS["abs"], (self,))
 
-    def exp(self) -> Value:
-        """e^x. Local gradient: e^x."""
-        return Value._make(OPS["exp"], (self,))
+    # Comparisons read the numbers (as in a derivative rule's ``a > 0``); a bool.
+    def __lt__(self, other: ValueLike) -> bool:
+        return self.data < _number(other)
 
-    def log(self) -> Value:
-        """Natural logarithm ln x. Local gradient: 1/x."""
-        return Value._make(OPS["log"], (self,))
+    def __le__(self, other: ValueLike) -> bool:
+        return self.data <= _number(other)
 
-    def tanh(self) -> Value:
-        """tanh x. Local gradient: 1 − tanh(x)²."""
-        return Value._make(OPS["tanh"], (self,))
+    def __gt__(self, other: ValueLike) -> bool:
+        return self.data > _number(other)
 
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e^−x). Local gradient: σ(x)·(1 − σ(x))."""
-        return Value._make(OPS["sigmoid"], (self,))
-
-    def relu(self) -> Value:
-        """max(0, x). Local gradient: 1 if x > 0 else 0 (so relu'(0) = 0)."""
-        return Value._make(OPS["relu"], (self,))
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x if x > 0 else slope·x. Local gradient: 1 if x > 0 else slope."""
-        return Value._make(OPS["leaky_relu"], (self,), _to_float(slope))
-
-    def max(self, other: ValueLike) -> Value:
-        """The larger of the two; backward sends the gradient to it (split on a tie)."""
-        return Value._make(OPS["max"], (self, _as_value(other)))
-
-    def min(self, other: ValueLike) -> Value:
-        """The smaller of the two; backward sends the gradient to it (split on a tie)."""
-        return Value._make(OPS["min"], (self, _as_value(other)))
+    def __ge__(self, other: ValueLike) -> bool:
+        return self.data >= _number(other)
 
     # --- backpropagation --------------------------------------------------------
 
+    @paused  # no cycles to find here: keep the cyclic collector out (see _gc.py)
     def backward(self, grad: float = 1.0) -> None:
         """Fill in ``.grad`` of every Value below this one: ∂self/∂value.
 
@@ -187,7 +196,8 @@ class Value:
         calls (call :meth:`zero_grad` to reset them); gradients of intermediate
         nodes are reset at the start of every call.
         """
-        grad = _to_float(grad)
+        if type(grad) is not float:
+            grad = _to_float(grad)
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
         order = topological_order(self, reverse=True, leaves=False)
@@ -201,7 +211,7 @@ class Value:
             # The chain rule, for each operand:
             #     ∂out/∂operand += ∂node/∂operand · ∂out/∂node
             # where the local gradients ∂node/∂operand come from the op table (ops.py).
-            if len(children) == 2 and node.param is None:
+            if len(children) == 2 and node.arg is None:
                 # Most nodes have two operands: the loop below, unrolled for speed.
                 a, b = children
                 try:
@@ -211,7 +221,7 @@ class Value:
                 a.grad += da * upstream
                 b.grad += db * upstream
             else:
-                args = _operand_data(children, node.param)
+                args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
                     child.grad += local * upstream
             if _anomaly:
@@ -249,14 +259,88 @@ class Value:
 
 ValueLike = Value | float | int
 
+_new = object.__new__
+
+
+def _fill(
+    node: Value, data: float, label: str, op: str, children: tuple[Value, ...], arg: float | None
+) -> Value:
+    """Set every field of a new ``node``: the one place a Value is initialised.
+
+    Both ``Value(...)`` (a leaf, after checking its arguments) and ``Value._make`` (a
+    node made by an op, whose data is already a float) come here.
+    """
+    node.data = data
+    node.grad = 0.0
+    node.label = label
+    node.op = op
+    node.children = children
+    node.arg = arg
+    node.scope = _scope or ""
+    node.is_param = False
+    return node
+
+
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _POW, _NEG, _SUM = OPS["pow"], OPS["neg"], OPS["sum"]
 
 
-def _operand_data(children: tuple[Value, ...], param: float | None) -> tuple:
-    """The numbers an op's rules take: each operand's data, then the parameter."""
-    args = tuple([c.data for c in children])
-    return args if param is None else (*args, param)
+def _number(x: object) -> float:
+    """The number in ``x``: a Value's data, or ``x`` as a float."""
+    return x.data if isinstance(x, Value) else _to_float(x)
+
+
+# --- Value methods made from the op table ------------------------------------------
+
+_made: set[str] = set()  # names of the methods made here (the others are hand-written)
+
+
+def _method_for(op: Op) -> Callable[..., Value]:
+    """``Value.<op.name>``: applies ``op`` to ``self``, further operands and its number."""
+    name = op.name
+    method: Callable[..., Value]
+    if op.arg_name is not None:
+        if op.arity != 1:
+            raise ValueError(f"op {name!r}: an extra number is supported for one operand only")
+
+        def with_arg(self: Value, arg: float | None = op.arg_default) -> Value:
+            if arg is None:
+                raise TypeError(f"{name}() needs its {op.arg_name}")
+            return Value._make(OPS[name], (self,), _to_float(arg))
+
+        method, signature = with_arg, f"({op.arg_name}={op.arg_default!r})"
+    elif op.arity == 1:
+
+        def unary(self: Value) -> Value:
+            return Value._make(OPS[name], (self,))
+
+        method, signature = unary, "()"
+    else:
+
+        def n_ary(self: Value, *others: ValueLike) -> Value:
+            return Value.apply(OPS[name], self, *others)
+
+        method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"{op.symbol}: {name}{signature}. {op.formula}".rstrip(". ") + "."
+    return method
+
+
+def _on_table_change(op: Op, added: bool) -> None:
+    """Add (or remove) the method of a row with ``method=True``."""
+    if not op.method:
+        return
+    if added:
+        if op.name in _made or hasattr(Value, op.name):
+            raise ValueError(f"op {op.name!r} would replace Value.{op.name}; choose another name")
+        setattr(Value, op.name, _method_for(op))
+        _made.add(op.name)
+    elif op.name in _made:
+        delattr(Value, op.name)
+        _made.discard(op.name)
+
+
+subscribe(_on_table_change)
 
 
 def _to_float(x: object) -> float:
@@ -359,9 +443,9 @@ def _describe(v: Value) -> str:
     return f"{name}{v.data!r}"
 
 
-def _report_anomaly(what: str, op: Op, children: tuple[Value, ...], param) -> None:
+def _report_anomaly(what: str, op: Op, children: tuple[Value, ...], arg) -> None:
     inputs = ", ".join(_describe(c) for c in children)
-    extra = f", parameter {param!r}" if param is not None else ""
+    extra = f", {op.arg_name or 'argument'} {arg!r}" if arg is not None else ""
     raise FloatingPointError(f"{what}; {op.name}({inputs}{extra})")
 
 
@@ -374,5 +458,5 @@ def _check_grads(node: Value) -> None:
                 f"(upstream gradient {node.grad!r})",
                 OPS[node.op],
                 node.children,
-                node.param,
+                node.arg,
             )

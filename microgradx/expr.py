@@ -11,7 +11,9 @@ Lecture graphs are easiest to write as text::
     [8.0, 12.0, 4.0, 11.0]
 
 The language has numbers, names, ``+ - * / **``, unary ``-`` and ``+``, parentheses,
-the functions ``exp log tanh sigmoid relu leaky_relu abs max min``, and lines
+a function for every op in the table :data:`microgradx.OPS` that has a ``Value``
+method (``exp log tanh sigmoid relu leaky_relu abs max min sin cos sqrt`` and any op
+registered later; :data:`FUNCTIONS` lists them), and lines
 ``name = expression`` (separated by ``;`` or newlines) that name intermediate
 values. The last line is the output. Each operation becomes the matching
 :class:`~microgradx.Value` operation, so the graph is the one you would build by
@@ -32,12 +34,15 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
+from typing import Any, cast
 
 import numpy as np
 
+from ._gc import paused
 from .engine import Value
+from .ops import OPS
 
 __all__ = [
     "FUNCTIONS",
@@ -58,23 +63,49 @@ MAX_NESTING = 100
 MAX_NODES = 5_000
 """The most numbers, names, operations and lines accepted in one text."""
 
-# name -> (how to apply it to evaluated arguments, fewest arguments, most arguments)
-_FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
-    "exp": (lambda a: a.exp(), 1, 1),
-    "log": (lambda a: a.log(), 1, 1),
-    "tanh": (lambda a: a.tanh(), 1, 1),
-    "sigmoid": (lambda a: a.sigmoid(), 1, 1),
-    "relu": (lambda a: a.relu(), 1, 1),
-    "leaky_relu": (lambda a, *slope: a.leaky_relu(*slope), 1, 2),
-    "abs": (abs, 1, 1),
-    "max": (lambda a, b: a.max(b), 2, 2),
-    "min": (lambda a, b: a.min(b), 2, 2),
-}
 
-FUNCTIONS: tuple[str, ...] = tuple(_FUNCTIONS)
-"""The functions an expression may call."""
+class _Functions(Sequence[str]):
+    """The names of the functions an expression may call: every op with a method.
 
-_BINARY: dict[type, Callable[[object, object], object]] = {
+    A live view of :data:`microgradx.OPS`, so ops registered at run time are
+    callable in expressions at once.
+    """
+
+    def _names(self) -> list[str]:
+        return [name for name, op in OPS.items() if op.method]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        op = OPS.get(name) if isinstance(name, str) else None
+        return op is not None and op.method
+
+    def __repr__(self) -> str:
+        return repr(tuple(self._names()))
+
+
+FUNCTIONS: Sequence[str] = _Functions()
+"""The functions an expression may call (a live view of the op table)."""
+
+
+def _arguments(name: str) -> tuple[int, int]:
+    """The fewest and most arguments the function ``name`` takes."""
+    op = OPS[name]
+    if op.arity is None:
+        return 1, MAX_NODES
+    if op.arg_name is None:
+        return op.arity, op.arity
+    return op.arity + (op.arg_default is None), op.arity + 1
+
+
+_BINARY: dict[type, Callable[[Any, Any], Value]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -186,6 +217,7 @@ class Expression:
         return f"Expression({text!r}, output={self.output.data!r}, variables: {variables or '-'})"
 
 
+@paused  # building the graph of the text: no cycles to collect
 def parse(text: str, /, **values: float | Value) -> Expression:
     """Build the graph of ``text`` with the given values for its names.
 
@@ -224,7 +256,7 @@ def parse(text: str, /, **values: float | Value) -> Expression:
                 ordered[node.id] = named[node.id]
         result = _evaluate(expression, env, lines)
         if isinstance(statement, ast.Assign):
-            name = statement.targets[0].id
+            name = cast(ast.Name, statement.targets[0]).id  # checked: one plain name
             result = _named(result, name, id(result) in named_ids)
             env[name] = named[name] = ordered[name] = result
             named_ids.add(id(result))
@@ -239,7 +271,7 @@ def parse(text: str, /, **values: float | Value) -> Expression:
 
 def _given_value(name: str, value: object) -> Value:
     """The leaf for a given value: a Value as it is, a real number as a labelled leaf."""
-    if name in _FUNCTIONS:
+    if name in FUNCTIONS:
         raise ExpressionError(f"{name} is the name of a function and cannot be given a value")
     if isinstance(value, Value):
         return value
@@ -355,7 +387,7 @@ def _check_target(statement: ast.Assign, lines: list[str]) -> None:
     target = statement.targets[0]
     if isinstance(target, ast.Name):
         _check_name(target, lines)
-        if target.id in _FUNCTIONS:
+        if target.id in FUNCTIONS:
             raise _error(
                 f"cannot assign to {target.id}: it is the name of a function", target, lines
             )
@@ -381,7 +413,7 @@ def _check_expression(root: ast.expr, lines: list[str]) -> None:
             _check_number(node, lines)
         elif isinstance(node, ast.Name):
             _check_name(node, lines)
-            if node.id in _FUNCTIONS:
+            if node.id in FUNCTIONS:
                 raise _error(f"{node.id} is a function; call it like {node.id}(x)", node, lines)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
@@ -421,7 +453,7 @@ def _check_call(node: ast.Call, lines: list[str]) -> list[ast.AST]:
     if not isinstance(func, ast.Name):
         return [func]  # a.b(), x[0](), (lambda: 0)(), ...: checking it gives the error
     _check_name(func, lines)
-    if func.id not in _FUNCTIONS:
+    if func.id not in FUNCTIONS:
         raise _error(
             f"{func.id}() is not a function you can call here; "
             f"the functions are {', '.join(FUNCTIONS)}",
@@ -434,7 +466,7 @@ def _check_call(node: ast.Call, lines: list[str]) -> list[ast.AST]:
             node.keywords[0],
             lines,
         )
-    _, fewest, most = _FUNCTIONS[func.id]
+    fewest, most = _arguments(func.id)
     if not fewest <= len(node.args) <= most:
         if fewest == most:
             wanted = f"{fewest} argument{'s' if fewest > 1 else ''}"
@@ -466,7 +498,9 @@ def _resolve(
 ) -> dict[str, Value]:
     """Check every name has a value when it is used; return the variables in order."""
     assigned_at = {  # name -> where it is assigned; the first assignment wins (reversed)
-        s.targets[0].id: "line {}, column {}".format(*_position(s.targets[0], lines))
+        cast(ast.Name, s.targets[0]).id: "line {}, column {}".format(
+            *_position(s.targets[0], lines)
+        )
         for s in reversed(statements)
         if isinstance(s, ast.Assign)
     }
@@ -489,7 +523,7 @@ def _resolve(
             else:
                 missing.setdefault(name, node)
         if isinstance(statement, ast.Assign):
-            target = statement.targets[0]
+            target = cast(ast.Name, statement.targets[0])  # checked: one plain name
             name = target.id
             if name in given:
                 raise _error(
@@ -537,7 +571,7 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
     while stack:
         node, ready = stack.pop()
         if isinstance(node, ast.Constant):
-            results.append(_number(node.value))
+            results.append(_number(cast(float, node.value)))  # checked: a real number
         elif isinstance(node, ast.Name):
             results.append(env[node.id])
         elif not ready:
@@ -546,8 +580,8 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
                 operands: list[ast.AST] = [node.left, node.right]
             elif isinstance(node, ast.UnaryOp):
                 operands = [node.operand]
-            else:  # ast.Call
-                operands = list(node.args)
+            else:
+                operands = list(cast(ast.Call, node).args)
             stack.extend((operand, False) for operand in reversed(operands))
         elif isinstance(node, ast.BinOp):
             right = results.pop()
@@ -558,25 +592,31 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
         elif isinstance(node, ast.UnaryOp):
             operand = results.pop()
             results.append(-operand if isinstance(node.op, ast.USub) else operand)
-        else:  # ast.Call
-            count = len(node.args)
+        else:
+            call = cast(ast.Call, node)  # checked: the only other construct
+            count = len(call.args)
             args = results[len(results) - count :]
             del results[len(results) - count :]
-            results.append(_call(node, args, lines))
+            results.append(_call(call, args, lines))
     return results[0]
 
 
 def _call(node: ast.Call, args: list[float | Value], lines: list[str]) -> Value:
-    name = node.func.id  # type: ignore[attr-defined]  # checked: a Name in _FUNCTIONS
-    apply = _FUNCTIONS[name][0]
-    first = args[0] if isinstance(args[0], Value) else Value(args[0])
-    if name == "leaky_relu" and len(args) == 2 and isinstance(args[1], Value):
-        raise _error(
-            "the slope of leaky_relu must be a number, e.g. leaky_relu(x, 0.1)",
-            node.args[1],
-            lines,
-        )
-    return apply(first, *args[1:])
+    """Apply the op named by the call: operands first, then the op's extra number."""
+    name = node.func.id  # type: ignore[attr-defined]  # checked: a Name in FUNCTIONS
+    op = OPS[name]
+    if op.arg_name is not None and op.arity is not None and len(args) > op.arity:
+        number = args[op.arity]
+        if isinstance(number, Value):
+            raise _error(
+                f"the {op.arg_name} of {name} must be a number, e.g. {name}(x, 0.1)",
+                node.args[op.arity],
+                lines,
+            )
+        return Value.apply(op, *args[: op.arity], arg=number)
+    if op.arg_name is not None:
+        return Value.apply(op, *args, arg=op.arg_default)
+    return Value.apply(op, *args)
 
 
 def _named(result: float | Value, name: str, has_name: bool) -> Value:

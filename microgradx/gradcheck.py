@@ -6,6 +6,11 @@ Backpropagation gives exact derivatives (up to rounding); the central difference
 
 gives an independent estimate with error O(h²). If the two agree, the op table's
 local derivatives and the engine's chain rule are right.
+
+The step is h = ε^(1/3)·max(1, |xᵢ|) with ε = 2⁻⁵² (float64): the truncation error
+h²·f‴/6 and the rounding error ε·|f|/h are then of the same size, about ε^(2/3) ≈ 4e-11
+relative to f. ``order=2`` checks second derivatives the same way, differencing the
+engine's first derivative: ∂²f/∂xᵢ∂xⱼ ≈ (∂f/∂xᵢ(x + h·eⱼ) − ∂f/∂xᵢ(x − h·eⱼ)) / 2h.
 """
 
 from __future__ import annotations
@@ -14,11 +19,19 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .autodiff import grad
 from .engine import Value, no_grad
 
-__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck", "numeric_grad"]
+__all__ = ["GradcheckReport", "GradcheckRow", "default_step", "gradcheck", "numeric_grad"]
 
 Function = Callable[..., Value]
+
+_EPS = 2.0**-52  # float64 machine epsilon
+
+
+def default_step(x: float) -> float:
+    """The central-difference step for a point x: h = ε^(1/3)·max(1, |x|)."""
+    return _EPS ** (1 / 3) * max(1.0, abs(x))
 
 
 def _leaves(inputs: Sequence[float | Value]) -> tuple[list[float], list[str]]:
@@ -36,27 +49,46 @@ def _leaves(inputs: Sequence[float | Value]) -> tuple[list[float], list[str]]:
     return points, names
 
 
-def _evaluate(f: Function, point: Sequence[float], names: Sequence[str]) -> Value:
-    out = f(*(Value(x, label=n) for x, n in zip(point, names)))
+def _evaluate(f: Function, leaves: Sequence[Value]) -> Value:
+    out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"f must return a Value, got {type(out).__name__}")
     return out
 
 
-def numeric_grad(f: Function, inputs: Sequence[float | Value], i: int, eps: float = 1e-6) -> float:
-    """Central-difference estimate of ∂f/∂inputs[i]: (f(x+h) − f(x−h)) / 2h."""
-    point, names = _leaves(inputs)
+def _fresh(point: Sequence[float], names: Sequence[str]) -> list[Value]:
+    return [Value(x, label=n) for x, n in zip(point, names)]
+
+
+def _difference(
+    g: Callable[[list[float]], float], point: Sequence[float], i: int, eps: float | None
+) -> float:
+    """(g(x + h·eᵢ) − g(x − h·eᵢ)) / 2h, with h = ``eps`` or :func:`default_step`."""
     if not -len(point) <= i < len(point):
         raise IndexError(f"input index {i} out of range for {len(point)} inputs")
-    if not eps > 0:
+    h = default_step(point[i]) if eps is None else eps
+    if not h > 0:
         raise ValueError(f"eps must be positive, got {eps!r}")
     up, down = list(point), list(point)
-    up[i] += eps
-    down[i] -= eps
-    with no_grad():
-        f_up = _evaluate(f, up, names).data
-        f_down = _evaluate(f, down, names).data
-    return (f_up - f_down) / (2 * eps)
+    up[i] += h
+    down[i] -= h
+    return (g(up) - g(down)) / (2 * h)
+
+
+def numeric_grad(
+    f: Function, inputs: Sequence[float | Value], i: int, eps: float | None = None
+) -> float:
+    """Central-difference estimate of ∂f/∂inputs[i]: (f(x+h) − f(x−h)) / 2h.
+
+    ``eps`` is the step h; by default :func:`default_step` of the input.
+    """
+    point, names = _leaves(inputs)
+
+    def value(p: list[float]) -> float:
+        with no_grad():
+            return _evaluate(f, _fresh(p, names)).data
+
+    return _difference(value, point, i, eps)
 
 
 @dataclass(frozen=True)
@@ -131,47 +163,68 @@ def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
 
 
+def _row(name: str, value: float, analytic: float, numeric: float, atol, rtol) -> GradcheckRow:
+    abs_error = abs(analytic - numeric)
+    return GradcheckRow(
+        name=name,
+        value=value,
+        analytic=analytic,
+        numeric=numeric,
+        abs_error=abs_error,
+        rel_error=abs_error / max(abs(numeric), 1e-300),
+        ok=_close(analytic, numeric, atol, rtol),
+    )
+
+
 def gradcheck(
     f: Function,
     inputs: Sequence[float | Value],
-    eps: float = 1e-6,
+    eps: float | None = None,
     atol: float = 1e-5,
     rtol: float = 1e-4,
+    order: int = 1,
 ) -> GradcheckReport:
-    """Compare autograd gradients of ``f`` with central differences at ``inputs``.
+    """Compare autograd derivatives of ``f`` with central differences at ``inputs``.
 
     ``f`` takes one Value per input and returns a Value. It is called on fresh
     leaves, so the Values passed in ``inputs`` (whose numbers and labels are used)
-    keep their own gradients. An input passes when
+    keep their own gradients. A row passes when
     ``|autograd − numeric| <= atol + rtol·|numeric|``.
+
+    ``order=1``: one row per input, ∂f/∂xᵢ by ``backward()`` against
+    (f(x + h·eᵢ) − f(x − h·eᵢ))/2h. ``order=2``: one row per pair, named
+    ``∂²/∂xᵢ∂xⱼ``, the second derivative through the derivative graph
+    (:func:`microgradx.grad` with ``create_graph=True``) against central differences
+    of the first derivative along xⱼ. ``eps`` is the step h (default:
+    :func:`default_step` of each input).
 
     Example::
 
         >>> report = gradcheck(lambda x, y: x * y + y.tanh(), [2.0, 0.5])
-        >>> bool(report)
-        True
+        >>> bool(report), bool(gradcheck(lambda x: x.tanh(), [0.5], order=2))
+        (True, True)
     """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
     point, names = _leaves(inputs)
-    leaves = [Value(x, label=n) for x, n in zip(point, names)]
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"f must return a Value, got {type(out).__name__}")
-    out.backward()
+    leaves = _fresh(point, names)
+    out = _evaluate(f, leaves)
     rows = []
-    for i, leaf in enumerate(leaves):
-        numeric = numeric_grad(f, inputs, i, eps)
-        analytic = leaf.grad
-        abs_error = abs(analytic - numeric)
-        rel_error = abs_error / max(abs(numeric), 1e-300)
-        rows.append(
-            GradcheckRow(
-                name=names[i],
-                value=point[i],
-                analytic=analytic,
-                numeric=numeric,
-                abs_error=abs_error,
-                rel_error=rel_error,
-                ok=_close(analytic, numeric, atol, rtol),
-            )
-        )
+    if order == 1:
+        out.backward()
+        for i, leaf in enumerate(leaves):
+            numeric = numeric_grad(f, inputs, i, eps)
+            rows.append(_row(names[i], point[i], leaf.grad, numeric, atol, rtol))
+        return GradcheckReport(output=out.data, rows=tuple(rows), atol=atol, rtol=rtol)
+    first = grad(out, leaves, create_graph=True)
+    for i, d in enumerate(first):
+
+        def derivative_i(p: list[float], i: int = i) -> float:
+            fresh = _fresh(p, names)
+            return grad(_evaluate(f, fresh), fresh[i]).data
+
+        for j, second in enumerate(grad(d, leaves)):
+            numeric = _difference(derivative_i, point, j, eps)
+            name = f"∂²/∂{names[i]}∂{names[j]}" if i != j else f"∂²/∂{names[i]}²"
+            rows.append(_row(name, point[j], second.data, numeric, atol, rtol))
     return GradcheckReport(output=out.data, rows=tuple(rows), atol=atol, rtol=rtol)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["GraphStats", "edges", "nodes", "stats", "topological_order"]
+__all__ = ["GraphStats", "edges", "nodes", "stats", "topological_order", "users"]
 
 
 def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -> list[Value]:
@@ -67,6 +67,22 @@ def edges(root: Value) -> list[tuple[Value, Value, int]]:
         for node in topological_order(root)
         for i, child in enumerate(node.children)
     ]
+
+
+def users(root: Value) -> dict[Value, list[Value]]:
+    """For every node below ``root``, the nodes that use it as an operand.
+
+    The reverse of ``children``: ``users(f)[x]`` lists each result that reads ``x``,
+    in topological order, once per use (``a + a`` lists the sum twice). ``root``
+    and nodes nothing uses map to ``[]``. Backward sums one contribution per use:
+    ∂f/∂x = Σ over users u of ∂f/∂u · ∂u/∂x.
+    """
+    found: dict[Value, list[Value]] = {}
+    for node in topological_order(root):
+        found[node] = []
+        for child in node.children:
+            found[child].append(node)
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,81 @@
-"""The operation table: every operation's math, defined once.
+"""The operation table: every operation's math, declared once.
 
 Each :class:`Op` row keeps an operation's forward rule and its *local derivatives*
-side by side, in two forms:
+side by side::
 
-* ``f`` / ``df`` work on Python floats and are what the scalar engine calls;
-* ``np_f`` / ``np_df`` work on numpy arrays and are what the compiled tape calls.
+    register(Op(
+        name="sin", symbol="sin", arity=1,
+        f=math.sin, np_f=np.sin,
+        df=lambda out, a: (cos(a),),
+        formula="d/da sin(a) = cos(a)",
+    ))
 
-``df(out, *args)`` returns one local derivative per operand, ``∂out/∂arg``. The
-engine multiplies each by the upstream gradient (the chain rule); nothing else in
-the package knows an operation's math. Adding an operation is one new row here.
+* ``f`` works on Python floats (the scalar engine); ``np_f`` on numpy arrays (the
+  compiled tape). ``np_f`` defaults to ``f``, which is right whenever ``f`` is plain
+  arithmetic (``lambda a: a*a*a`` works on arrays unchanged).
+* ``df(out, *args)`` returns one local derivative per operand, ``∂out/∂arg``. It is
+  written **once, for floats, numpy arrays and Values alike**: plain arithmetic, the
+  comparisons ``<``/``>``, and the elementwise functions of this module (:func:`exp`,
+  :func:`log`, :func:`sin`, :func:`cos`, :func:`sqrt`, :func:`tanh`, ...), which
+  dispatch on their argument. Called on Values, ``df`` builds the derivative as a
+  graph, which is how second derivatives come from the same row as the first
+  (:func:`microgradx.grad` with ``create_graph=True``). ``np_df`` defaults to ``df``.
+
+Everything else reads the row: ``Value.<name>()`` methods and the expression
+language's functions (for rows with ``method=True``), the drawing's symbol and
+tooltip, the stepper's caption (``infix``, ``arg_symbol``), gradcheck and the tape.
+:func:`register` works at run time too, and :func:`unregister` /
+:func:`registered` take a row out again.
 
 Floats follow IEEE semantics, as numpy and PyTorch do: ``exp(1000) = inf``,
-``log(0) = -inf``, ``log(-1) = nan``, ``1/0 = inf``. The fast float forms may raise
-Python's ``ZeroDivisionError``, ``OverflowError`` or ``ValueError`` on such inputs;
-:meth:`Op.forward` and :meth:`Op.local_grads` then recompute with the numpy form,
-which gives the IEEE answer instead of an exception.
+``log(0) = -inf``, ``log(-1) = nan``, ``1/0 = inf``, ``sqrt(-1) = nan``. The fast
+float forms may raise Python's ``ZeroDivisionError``, ``OverflowError`` or
+``ValueError`` on such inputs; :meth:`Op.forward` and :meth:`Op.local_grads` then
+recompute with the numpy form, which gives the IEEE answer instead of an exception.
+
+Kinks and second derivatives: where a first derivative is piecewise constant
+(``relu``, ``leaky_relu``, ``abs``, ``max``, ``min``) ``df`` returns plain numbers, so
+the second derivative is 0 everywhere, kinks included (``relu''(0) = 0``); ``max``
+and ``min`` route the gradient to the input that won in the forward pass (half each
+on a tie), and so does their derivative graph.
 """
 
 from __future__ import annotations
 
+import keyword
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["MATH_ERRORS", "OPS", "Op", "register"]
+__all__ = [
+    "MATH_ERRORS",
+    "OPS",
+    "Op",
+    "args_of",
+    "cos",
+    "elementwise",
+    "exp",
+    "local_grads_of",
+    "log",
+    "markdown_table",
+    "operand_args",
+    "register",
+    "registered",
+    "sin",
+    "sqrt",
+    "subscribe",
+    "tanh",
+    "unregister",
+]
 
 # What the float forms may raise where IEEE arithmetic gives inf or nan instead.
 MATH_ERRORS = (ArithmeticError, ValueError)
+
+_NUMBERS = (int, float, np.ndarray, np.generic)
 
 
 @dataclass(frozen=True)
@@ -36,27 +83,54 @@ class Op:
     """One operation: name, drawing symbol, forward rule and local derivatives.
 
     Attributes:
-        name: the op's name, stored in ``Value.op``.
-        symbol: what drawings show in the op's node.
+        name: the op's name, stored in ``Value.op``; for ``method=True`` rows also the
+            name of the ``Value`` method and of the expression language's function.
+        symbol: what drawings show in the op's node (``×``, ``σ``).
         arity: number of operands (``None`` for n-ary ops such as ``sum``).
         f: forward rule on floats, ``f(*args) -> float``.
-        df: local derivatives on floats, ``df(out, *args) -> tuple`` (one per operand).
-        np_f: forward rule on numpy arrays.
-        np_df: local derivatives on numpy arrays.
-        formula: the math, for docstrings, drawings and students.
-        has_param: the op takes a number that is not an operand (e.g. a slope);
-            it is passed to every rule as the last argument.
+        df: local derivatives, ``df(out, *args) -> tuple`` (one per operand), written
+            for floats, numpy arrays and Values alike (see the module docstring).
+        np_f: forward rule on numpy arrays (default: ``f``).
+        np_df: local derivatives on numpy arrays (default: ``df``).
+        formula: the math, for docstrings, tooltips and students.
+        method: make ``Value.<name>()`` and the expression function ``name(...)``;
+            False for ops reached through Python operators (``+``, ``**``, ...).
+        infix: captions write ``a × b`` rather than ``max(a, b)``.
+        arg_name: the name of the op's extra number, if it takes one (``"slope"``).
+            The number is not an operand: it is passed to ``f`` and ``df`` after the
+            operands and stored in ``Value.arg``.
+        arg_default: the extra number's default (``None``: it must be given).
+        arg_symbol: how drawings show a node carrying the extra number, as a format
+            with ``{arg}``; ``"^{arg}"`` draws ``x ** 2`` as ``^2`` and captions it
+            ``x^2``. ``None``: the plain symbol.
     """
 
     name: str
     symbol: str
     arity: int | None
-    f: Callable[..., float]
+    f: Callable[..., Any]
     df: Callable[..., tuple]
-    np_f: Callable[..., np.ndarray]
-    np_df: Callable[..., tuple]
-    formula: str
-    has_param: bool = False
+    np_f: Callable[..., Any] = None  # type: ignore[assignment]  # filled in: f
+    np_df: Callable[..., tuple] = None  # type: ignore[assignment]  # filled in: df
+    formula: str = ""
+    method: bool = True
+    infix: bool = False
+    arg_name: str | None = None
+    arg_default: float | None = None
+    arg_symbol: str | None = None
+    usage: str = ""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.name, str) and self.name.isidentifier()):
+            raise ValueError(f"an op's name must be an identifier, got {self.name!r}")
+        if self.arity is not None and self.arity < 1:
+            raise ValueError(f"arity must be positive or None, got {self.arity!r}")
+        if self.np_f is None:
+            object.__setattr__(self, "np_f", self.f)
+        if self.np_df is None:
+            object.__setattr__(self, "np_df", self.df)
+        if not self.usage:
+            object.__setattr__(self, "usage", _method_usage(self))
 
     def forward(self, *args: float) -> float:
         """Compute the op on floats with IEEE results (inf/nan, never an exception)."""
@@ -75,16 +149,151 @@ class Op:
                 grads = self.np_df(np.float64(out), *(np.float64(a) for a in args))
                 return tuple(float(g) for g in grads)
 
+    def symbol_for(self, arg: float | None, fmt: Callable[[float], str] = repr) -> str:
+        """The drawn symbol of a node with extra number ``arg``: ``×``, or ``^2`` for ``x**2``."""
+        if arg is not None and self.arg_symbol is not None:
+            return self.arg_symbol.format(arg=fmt(arg))
+        return self.symbol
+
+    def caption(
+        self, operands: list[str], arg: float | None, fmt: Callable[[float], str] = repr
+    ) -> str:
+        """What a node computes, from its operands' names: ``x × y``, ``x^2``, ``σ(z)``."""
+        symbol = self.symbol_for(arg, fmt)
+        if arg is not None and self.arg_symbol is not None and len(operands) == 1:
+            return f"{operands[0]}{symbol}"
+        if self.infix and len(operands) == 2:
+            return f"{operands[0]} {symbol} {operands[1]}"
+        shown = operands if len(operands) <= 4 else [*operands[:3], "…"]
+        return f"{symbol}({', '.join(shown)})"
+
+
+def _method_usage(op: Op) -> str:
+    """How a method op is written: ``x.tanh()``, ``x.max(y)``, ``x.leaky_relu(slope=0.01)``."""
+    operands = {1: [], 2: ["y"]}.get(op.arity or 0, ["*others"])
+    if op.arg_name is not None:
+        operands.append(f"{op.arg_name}={op.arg_default!r}")
+    return f"x.{op.name}({', '.join(operands)})"
+
 
 OPS: dict[str, Op] = {}
 
+# Called as listener(op, added) before a row is added or after it is removed:
+# the engine uses this to add and remove the generated ``Value`` methods.
+_listeners: list[Callable[[Op, bool], None]] = []
+
+
+def subscribe(listener: Callable[[Op, bool], None]) -> None:
+    """Call ``listener(op, True)`` for every row now and to come, ``(op, False)`` on removal."""
+    _listeners.append(listener)
+    for op in OPS.values():
+        listener(op, True)
+
 
 def register(op: Op) -> Op:
-    """Add ``op`` to the table (its name must be new)."""
+    """Add ``op`` to the table (its name must be new); everything else picks it up."""
+    if not isinstance(op, Op):
+        raise TypeError(f"register takes an Op, not {type(op).__name__}")
     if op.name in OPS:
         raise ValueError(f"op {op.name!r} is already registered")
+    if keyword.iskeyword(op.name):
+        raise ValueError(f"op name {op.name!r} is a Python keyword")
+    for listener in _listeners:
+        listener(op, True)
     OPS[op.name] = op
     return op
+
+
+def unregister(name: str) -> Op:
+    """Remove the row ``name`` from the table (and its ``Value`` method); return it."""
+    op = OPS.pop(name)
+    for listener in _listeners:
+        listener(op, False)
+    return op
+
+
+@contextmanager
+def registered(op: Op) -> Iterator[Op]:
+    """Register ``op`` for the duration of a ``with`` block (for tests and demos)."""
+    register(op)
+    try:
+        yield op
+    finally:
+        unregister(op.name)
+
+
+def operand_args(children: Sequence[Any], arg: float | None) -> tuple:
+    """The numbers an op's rules take: each operand's data, then the extra number (if any).
+
+    This order, operands then ``arg``, is how every rule is called: ``f(*args)`` and
+    ``df(out, *args)``.
+    """
+    args = tuple([c.data for c in children])
+    return args if arg is None else (*args, arg)
+
+
+def args_of(node: Any) -> tuple:
+    """:func:`operand_args` of a node: its operands' data, then ``node.arg``."""
+    return operand_args(node.children, node.arg)
+
+
+def local_grads_of(node: Any) -> tuple[float, ...]:
+    """∂node/∂operand for each operand of ``node`` (floats), from the op table."""
+    grads = OPS[node.op].local_grads(node.data, *args_of(node))
+    return tuple(grads[: len(node.children)])
+
+
+def markdown_table() -> str:
+    """The op table as a Markdown table (the README's list of operations)."""
+    rows = ["| op | symbol | written | local derivatives |", "| --- | --- | --- | --- |"]
+    for op in OPS.values():
+        cells = (f"`{op.name}`", op.symbol, f"`{op.usage}`", op.formula)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+# --- elementwise functions for derivative rules ---------------------------------
+
+
+def elementwise(name: str) -> Callable[[Any], Any]:
+    """The unary op ``name`` as a function of a float, a numpy array or a Value.
+
+    Floats give IEEE floats, arrays give arrays, Values give a new node (so a
+    derivative rule written with these functions can be differentiated again).
+    """
+
+    def fn(x: Any) -> Any:
+        op = OPS[name]
+        if type(x) is float or type(x) is int:
+            return op.forward(x)
+        if isinstance(x, _NUMBERS):
+            with np.errstate(all="ignore"):
+                return op.np_f(x)
+        return getattr(x, name)()
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}`` of a float, a numpy array or a Value (see ``OPS[{name!r}]``)."
+    return fn
+
+
+exp = elementwise("exp")
+log = elementwise("log")
+tanh = elementwise("tanh")
+sin = elementwise("sin")
+cos = elementwise("cos")
+sqrt = elementwise("sqrt")
+
+
+def _data(x: Any) -> Any:
+    """The number inside ``x`` (a Value's ``.data``), or ``x`` itself."""
+    return x if isinstance(x, _NUMBERS) else x.data
+
+
+def _power(a: Any, e: Any) -> Any:
+    """a^e for floats (``math.pow``: a domain error, never a complex) and Values."""
+    if isinstance(a, float) and isinstance(e, float):
+        return math.pow(a, e)
+    return a**e
 
 
 # --- helpers shared by several rows ------------------------------------------
@@ -107,12 +316,20 @@ def _np_sigmoid(a):
 def _pow_grads(out, a, b):
     # d/da a^b = b·a^(b-1)   (0 when b == 0, as in PyTorch)
     # d/db a^b = a^b·ln a    (0 at a == 0 with b >= 0; nan at a < 0)
-    da = 0.0 if b == 0 else b * math.pow(a, b - 1)
-    if a > 0:
-        db = out * math.log(a)
-    elif a == 0 and b >= 0:
+    # A constant 0 where b·a^(b−1) would be 0·inf; a Value b keeps its product, so
+    # that ∂²/∂a∂b = a^(b−1)·(1 + b·ln a) stays right at b = 0.
+    if _data(b) == 0 and (isinstance(b, _NUMBERS) or _data(a) == 0):
+        da = 0.0
+    else:
+        da = b * _power(a, b - 1)
+    if not isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
+        return (da,)  # Values, with a constant exponent: b is not an operand
+    base = _data(a)
+    if base > 0:
+        db = out * log(a)
+    elif base == 0 and _data(b) >= 0:
         db = 0.0
-    elif a < 0:
+    elif base < 0:
         db = math.nan
     else:  # a == 0 and b < 0: out = inf, ln 0 = -inf (numpy form answers)
         raise ValueError
@@ -168,10 +385,6 @@ def _np_extreme_grads(first_wins):
     return grads
 
 
-def _same(f):
-    return f
-
-
 # --- the table ----------------------------------------------------------------
 # Formulas use ``a``, ``b`` for the operands and ``out`` for the result.
 
@@ -179,49 +392,44 @@ register(Op(
     "add", "+", 2,
     f=lambda a, b: a + b,
     df=lambda out, a, b: (1.0, 1.0),
-    np_f=np.add,
-    np_df=lambda out, a, b: (1.0, 1.0),
     formula="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
+    usage="a + b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
     "sub", "−", 2,
     f=lambda a, b: a - b,
     df=lambda out, a, b: (1.0, -1.0),
-    np_f=np.subtract,
-    np_df=lambda out, a, b: (1.0, -1.0),
     formula="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
+    usage="a - b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
     "mul", "×", 2,
     f=lambda a, b: a * b,
     df=lambda out, a, b: (b, a),
-    np_f=np.multiply,
-    np_df=lambda out, a, b: (b, a),
     formula="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+    usage="a * b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
     "div", "÷", 2,
     f=lambda a, b: a / b,
     df=lambda out, a, b: (1.0 / b, -a / (b * b)),
-    np_f=np.divide,
-    np_df=lambda out, a, b: (1.0 / b, -a / (b * b)),
     formula="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+    usage="a / b", method=False, infix=True,
 ))  # fmt: skip
 
 register(Op(
     "neg", "−", 1,
     f=lambda a: -a,
     df=lambda out, a: (-1.0,),
-    np_f=np.negative,
-    np_df=lambda out, a: (-1.0,),
     formula="∂(−a)/∂a = −1",
+    usage="-a", method=False,
 ))  # fmt: skip
 
 # ``pow`` has two forms: ``a ** b`` with ``b`` a Value (two operands), or with ``b``
-# a plain number, kept as the op's parameter (one operand). The rules are the same.
+# a plain number, kept as the node's ``arg`` (one operand). The rules are the same.
 register(Op(
     "pow", "^", 2,
     f=math.pow,
@@ -229,6 +437,7 @@ register(Op(
     np_f=np.power,
     np_df=_np_pow_grads,
     formula="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
+    usage="a ** b", method=False, infix=True, arg_symbol="^{arg}",
 ))  # fmt: skip
 
 register(Op(
@@ -236,7 +445,6 @@ register(Op(
     f=math.exp,
     df=lambda out, a: (out,),
     np_f=np.exp,
-    np_df=lambda out, a: (out,),
     formula="d/da exp(a) = exp(a)",
 ))  # fmt: skip
 
@@ -245,7 +453,6 @@ register(Op(
     f=math.log,
     df=lambda out, a: (1.0 / a,),
     np_f=np.log,
-    np_df=lambda out, a: (1.0 / a,),
     formula="d/da ln(a) = 1/a",
 ))  # fmt: skip
 
@@ -254,7 +461,6 @@ register(Op(
     f=math.tanh,
     df=lambda out, a: (1.0 - out * out,),
     np_f=np.tanh,
-    np_df=lambda out, a: (1.0 - out * out,),
     formula="d/da tanh(a) = 1 − tanh(a)²",
 ))  # fmt: skip
 
@@ -263,7 +469,6 @@ register(Op(
     f=_sigmoid,
     df=lambda out, a: (out * (1.0 - out),),
     np_f=_np_sigmoid,
-    np_df=lambda out, a: (out * (1.0 - out),),
     formula="d/da σ(a) = σ(a)·(1 − σ(a))",
 ))  # fmt: skip
 
@@ -283,7 +488,7 @@ register(Op(
     np_f=lambda a, slope: np.where(a > 0, a, slope * a),
     np_df=lambda out, a, slope: (np.where(a > 0, 1.0, slope),),
     formula="d/da lrelu(a) = 1 if a > 0 else slope",
-    has_param=True,
+    arg_name="slope", arg_default=0.01,
 ))  # fmt: skip
 
 register(Op(
@@ -318,6 +523,30 @@ register(Op(
     f=lambda *args: sum(args, 0.0),
     df=lambda out, *args: (1.0,) * len(args),
     np_f=lambda *args: sum(args, np.float64(0.0)),
-    np_df=lambda out, *args: (1.0,) * len(args),
     formula="∂(a₁+…+aₙ)/∂aᵢ = 1",
+    usage="microgradx.sum(values)", method=False,
+))  # fmt: skip
+
+register(Op(
+    "sin", "sin", 1,
+    f=math.sin,
+    df=lambda out, a: (cos(a),),
+    np_f=np.sin,
+    formula="d/da sin(a) = cos(a)",
+))  # fmt: skip
+
+register(Op(
+    "cos", "cos", 1,
+    f=math.cos,
+    df=lambda out, a: (-sin(a),),
+    np_f=np.cos,
+    formula="d/da cos(a) = −sin(a)",
+))  # fmt: skip
+
+register(Op(
+    "sqrt", "√", 1,
+    f=math.sqrt,
+    df=lambda out, a: (0.5 / out,),
+    np_f=np.sqrt,
+    formula="d/da √a = 1/(2√a)",
 ))  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -51,7 +53,8 @@ def test_graph_writes_svg_and_stepper(dot_program, tmp_path, capsys):
     for number in ("data 44", "grad 4", "grad 8", "grad 12", "grad 11"):
         assert number in text
     page = steps.read_text(encoding="utf-8")
-    assert page.count('<section class="frame"') == 4  # start + add, mul, mul
+    frames = re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)
+    assert len(json.loads(frames.group(1))["frames"]) == 4  # start + add, mul, mul
     assert f"wrote {svg}" in capsys.readouterr().out
 
 

@@ -226,3 +226,40 @@ def test_deep_chain_of_a_million_operations():
     assert v.data == (n + 1) * 0.5
     assert x.grad == n + 1
     assert mx.stats(v).depth == n
+
+
+def test_arg_holds_the_extra_number_and_param_is_a_read_only_alias():
+    x = Value(3.0)
+    y = x**2
+    z = x.leaky_relu(0.2)
+    assert (y.arg, z.arg, x.arg) == (2.0, 0.2, None)
+    assert y.param == 2.0 and z.param == 0.2
+    with pytest.raises(AttributeError):
+        y.param = 3.0  # type: ignore[misc]
+
+
+def test_apply_by_name_is_the_method():
+    x = Value(0.5)
+    assert Value.apply("tanh", x).data == x.tanh().data
+    assert Value.apply("pow", x, arg=2).data == 0.25 and Value.apply("pow", x, arg=2).arg == 2.0
+    assert Value.apply("max", 1.0, x).data == 1.0
+    with pytest.raises(ValueError, match="no op named"):
+        Value.apply("nope", x)
+    with pytest.raises(TypeError, match="takes 1 operand"):
+        Value.apply("tanh", x, x)
+
+
+def test_comparisons_read_the_numbers():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and b > a and a <= 1.0 and b >= 2 and not a > 1
+    with pytest.raises(TypeError):
+        assert a < "2"
+
+
+def test_methods_come_from_the_table_with_their_formula():
+    from microgradx import OPS
+
+    for name, op in OPS.items():
+        assert hasattr(Value, name) == op.method, name
+        if op.method:
+            assert op.formula in getattr(Value, name).__doc__

@@ -67,3 +67,50 @@ def test_bad_arguments():
         numeric_grad(lambda x: x, [1.0], 1)
     with pytest.raises(ValueError, match="eps"):
         numeric_grad(lambda x: x, [1.0], 0, eps=0)
+
+
+def test_second_order_rows_for_every_pair_against_closed_forms():
+    # f = x²·y + sin y: ∂²/∂x² = 2y, ∂²/∂x∂y = 2x, ∂²/∂y² = −sin y
+    x, y = Value(3.0, "x"), Value(2.0, "y")
+    report = gradcheck(lambda a, b: a * a * b + b.sin(), [x, y], order=2)
+    assert report and len(report) == 4
+    assert [row.name for row in report] == ["∂²/∂x²", "∂²/∂x∂y", "∂²/∂y∂x", "∂²/∂y²"]
+    expected = [4.0, 6.0, 6.0, -math.sin(2.0)]
+    for row, value in zip(report, expected):
+        assert row.analytic == pytest.approx(value, rel=1e-14)
+        assert row.numeric == pytest.approx(value, rel=1e-8)
+    assert x.grad == 0.0 and y.grad == 0.0
+
+
+def test_second_order_catches_a_derivative_graph_cut_from_its_inputs():
+    # A rule whose derivative reads .data is right in first order, but its derivative
+    # graph is cut: the second derivative comes out 0 instead of −2·tanh·(1 − tanh²).
+    from microgradx import ops
+
+    row = ops.Op(
+        name="flat_tanh",
+        symbol="tanh",
+        arity=1,
+        f=math.tanh,
+        df=lambda out, a: (1.0 - out * out if isinstance(out, float) else 1.0 - out.data**2,),
+        np_f=__import__("numpy").tanh,
+    )
+    with ops.registered(row):
+        assert gradcheck(lambda a: a.flat_tanh(), [0.5])
+        report = gradcheck(lambda a: a.flat_tanh(), [0.5], order=2)
+    assert not report
+    assert report[0].analytic == 0.0
+    t = math.tanh(0.5)
+    assert report[0].numeric == pytest.approx(-2 * t * (1 - t * t), rel=1e-8)
+
+
+def test_order_must_be_one_or_two():
+    with pytest.raises(ValueError, match="order"):
+        gradcheck(lambda a: a, [1.0], order=3)
+
+
+def test_default_step_scales_with_the_input():
+    from microgradx.gradcheck import default_step
+
+    assert default_step(0.5) == default_step(1.0) == pytest.approx(6.06e-6, rel=1e-3)
+    assert default_step(-1000.0) == 1000 * default_step(1.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from microgradx import Value, stats, topological_order
-from microgradx.graph import edges, nodes
+from microgradx.graph import edges, nodes, users
 
 
 def test_topological_order_puts_operands_first_and_is_deterministic(lecture):
@@ -36,3 +36,23 @@ def test_stats(lecture):
     leaf = stats(Value(1.0))
     assert (leaf.nodes, leaf.edges, leaf.depth, leaf.ops) == (1, 0, 0, {})
     assert topological_order(Value(1.0), leaves=False) == []
+
+
+def test_users_lists_each_result_reading_a_node_once_per_use(lecture):
+    f, n = lecture()
+    found = users(f)
+    assert found[n["x"]] == [n["v"]] and found[n["v"]] == [n["u"]]
+    assert found[n["f"]] == [] and set(found) == set(topological_order(f))
+    a = Value(2.0, "a")
+    s = a + a
+    g = s * a
+    assert users(g)[a] == [s, s, g]
+
+
+def test_users_walks_a_deep_chain_without_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(50_000):
+        y = y + 1.0
+    found = users(y)
+    assert len(found[x]) == 1 and found[y] == []

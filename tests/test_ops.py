@@ -7,78 +7,38 @@ differentiated numerically with a central difference written in this file.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from op_cases import CASES, build, central, close, points, reference
 
-from microgradx import OPS, Value
-
-H = 1e-6
-
-
-def central(f, args, i):
-    """(f(x + h) − f(x − h)) / 2h in argument i, on plain floats."""
-    up, down = list(args), list(args)
-    up[i] += H
-    down[i] -= H
-    return (f(*up) - f(*down)) / (2 * H)
-
-
-def ref_sigmoid(a):
-    return 1 / (1 + math.exp(-a))
-
-
-# op name -> (build from Values, reference on floats, points away from kinks)
-SMOOTH = {
-    "add": (lambda a, b: a + b, lambda a, b: a + b, [(1.5, -2.0), (0.0, 3.0)]),
-    "sub": (lambda a, b: a - b, lambda a, b: a - b, [(1.5, -2.0), (-4.0, 0.5)]),
-    "mul": (lambda a, b: a * b, lambda a, b: a * b, [(1.5, -2.0), (0.0, 3.0)]),
-    "div": (lambda a, b: a / b, lambda a, b: a / b, [(1.5, -2.0), (-3.0, 0.25)]),
-    "neg": (lambda a: -a, lambda a: -a, [(1.5,), (-0.3,)]),
-    "pow": (lambda a, b: a**b, lambda a, b: a**b, [(1.5, 2.5), (0.7, -1.3), (2.0, 0.0)]),
-    "exp": (lambda a: a.exp(), math.exp, [(0.3,), (-2.0,), (4.0,)]),
-    "log": (lambda a: a.log(), math.log, [(0.3,), (2.0,), (50.0,)]),
-    "tanh": (lambda a: a.tanh(), math.tanh, [(0.3,), (-2.0,), (0.0,)]),
-    "sigmoid": (lambda a: a.sigmoid(), ref_sigmoid, [(0.3,), (-2.0,), (0.0,)]),
-    "relu": (lambda a: a.relu(), lambda a: max(a, 0.0), [(0.3,), (-2.0,)]),
-    "leaky_relu": (
-        lambda a: a.leaky_relu(0.1),
-        lambda a: a if a > 0 else 0.1 * a,
-        [(0.3,), (-2.0,)],
-    ),
-    "abs": (lambda a: abs(a), abs, [(0.3,), (-2.0,)]),
-    "max": (lambda a, b: a.max(b), max, [(0.3, 1.0), (2.0, -1.0)]),
-    "min": (lambda a, b: a.min(b), min, [(0.3, 1.0), (2.0, -1.0)]),
-    "sum": (
-        lambda *v: __import__("microgradx").sum(v),
-        lambda *v: math.fsum(v),
-        [(1.0, 2.0, 3.0), (-0.5, 0.25, 4.0, 8.0)],
-    ),
-}
+import microgradx
+from microgradx import OPS, Value, ops, parse
+from microgradx.ops import Op
 
 
 def test_table_covers_every_op():
-    assert set(SMOOTH) == set(OPS)
+    assert set(CASES) == set(OPS)
 
 
-@pytest.mark.parametrize(
-    "name,point", [(name, p) for name, (_, _, points) in SMOOTH.items() for p in points]
-)
+@pytest.mark.parametrize(("name", "point"), points())
 def test_forward_and_gradient_match_reference(name, point):
-    build, ref, _ = SMOOTH[name]
+    ref = reference(name)
     leaves = [Value(x) for x in point]
-    out = build(*leaves)
+    out = build(name, leaves)
     assert out.op == name
     assert out.data == pytest.approx(ref(*point), rel=1e-12, abs=1e-12)
     out.backward()
     for i, leaf in enumerate(leaves):
-        assert leaf.grad == pytest.approx(central(ref, point, i), rel=1e-6, abs=1e-6), (name, i)
+        numeric = central(ref, point, i)
+        assert close(leaf.grad, numeric, scale=ref(*point)), (name, i, leaf.grad, numeric)
 
 
 def test_pow_with_number_exponent_is_one_operand_node():
     x = Value(3.0)
     y = x**2
-    assert y.op == "pow" and y.children == (x,) and y.param == 2.0
+    assert y.op == "pow" and y.children == (x,) and y.arg == 2.0 and y.param == 2.0
     y.backward()
     assert y.data == 9.0 and x.grad == 6.0
 
@@ -185,15 +145,123 @@ def test_division_by_zero_follows_ieee():
 
 
 def test_numpy_forms_agree_with_float_forms():
-    for name, (_, _, points) in SMOOTH.items():
+    for name, case in CASES.items():
         op = OPS[name]
-        for point in points:
-            args = list(point)
-            if name == "leaky_relu":
-                args.append(0.1)
+        for point in case.points:
+            args = [*point, *(() if case.arg is None else (case.arg,))]
             arrays = [np.full(3, x) for x in args]
             assert np.allclose(op.np_f(*arrays), op.forward(*args), rtol=1e-12)
             out = op.forward(*args)
             np_grads = op.np_df(np.full(3, out), *arrays)
             for g_np, g in zip(np_grads, op.local_grads(out, *args)):
                 assert np.allclose(g_np, g, rtol=1e-12), name
+
+
+def test_numpy_forms_default_to_the_float_forms():
+    assert OPS["mul"].np_f is OPS["mul"].f and OPS["tanh"].np_df is OPS["tanh"].df
+    assert OPS["tanh"].np_f is np.tanh  # given explicitly where math.* would not broadcast
+
+
+# --- sin, cos, sqrt: one row each, IEEE at the edges -----------------------------------
+
+
+def test_sin_cos_sqrt_values_and_closed_form_gradients():
+    for x in (-2.0, 0.0, 0.7, 3.0):
+        _, (ds,) = grads(lambda a: a.sin(), x)
+        _, (dc,) = grads(lambda a: a.cos(), x)
+        assert ds == pytest.approx(math.cos(x), rel=1e-15)
+        assert dc == pytest.approx(-math.sin(x), rel=1e-15, abs=0)
+    data, (dr,) = grads(lambda a: a.sqrt(), 2.25)
+    assert (data, dr) == (1.5, pytest.approx(1 / 3))
+
+
+def test_sqrt_domain_is_ieee():
+    assert math.isnan(Value(-1.0).sqrt().data)
+    data, (d,) = grads(lambda a: a.sqrt(), 0.0)
+    assert data == 0.0 and d == math.inf  # 1/(2·√0)
+    _, (d,) = grads(lambda a: a.sqrt(), -4.0)
+    assert math.isnan(d)
+
+
+def test_sin_cos_of_infinity_are_nan():
+    assert math.isnan(Value(math.inf).sin().data)
+    assert math.isnan(Value(-math.inf).cos().data)
+
+
+# --- a new op at run time ----------------------------------------------------------------
+
+
+def cube_op() -> Op:
+    return Op(
+        name="cube",
+        symbol="³",
+        arity=1,
+        f=lambda a: a * a * a,
+        df=lambda out, a: (3 * a * a,),
+        formula="d/da a³ = 3a²",
+    )
+
+
+def test_an_op_registered_at_run_time_reaches_everything():
+    with ops.registered(cube_op()):
+        x = Value(2.0, label="x")
+        y = x.cube()
+        assert (y.op, y.data) == ("cube", 8.0)
+        y.backward()
+        assert x.grad == pytest.approx(central(lambda a: a**3, [2.0], 0))  # 3·2² = 12
+        e = parse("cube(x) + x", x=2)
+        assert e.output.data == 10.0 and "cube" in microgradx.expr.FUNCTIONS
+        e.output.backward()
+        assert e.variables["x"].grad == pytest.approx(13.0)
+        assert microgradx.gradcheck(lambda a: a.cube() * a.sin(), [0.7])
+        tape = microgradx.compile(y, inputs=[x])
+        batch = np.array([[1.0], [-2.0], [0.5]])
+        assert np.allclose(tape.run_batch(batch), batch[:, 0] ** 3)
+        assert np.allclose(tape.grad_batch(batch).inputs[:, 0], 3 * batch[:, 0] ** 2)
+        drawing = microgradx.draw(y).source
+        assert "³" in drawing and "d/da a³ = 3a²" in drawing
+    assert "cube" not in OPS and not hasattr(Value, "cube")
+    assert "cube" not in microgradx.expr.FUNCTIONS
+
+
+def test_register_refuses_duplicates_and_names_that_clash():
+    with pytest.raises(ValueError, match="already registered"):
+        ops.register(OPS["tanh"])
+    clash = Op(name="backward", symbol="b", arity=1, f=lambda a: a, df=lambda out, a: (1.0,))
+    with pytest.raises(ValueError, match=r"Value\.backward"):
+        ops.register(clash)
+    assert "backward" not in OPS
+    with pytest.raises(ValueError, match="identifier"):
+        Op(name="x y", symbol="?", arity=1, f=abs, df=abs)
+
+
+def test_args_of_puts_operands_then_the_extra_number():
+    x = Value(-2.0)
+    y = x.leaky_relu(0.3)
+    assert ops.args_of(y) == (-2.0, 0.3)
+    assert ops.local_grads_of(y) == (0.3,)
+    z = x**3
+    assert ops.args_of(z) == (-2.0, 3.0) and ops.local_grads_of(z) == (12.0,)
+
+
+def test_elementwise_functions_take_floats_arrays_and_values():
+    assert ops.sin(0.5) == math.sin(0.5)
+    assert np.allclose(ops.cos(np.array([0.0, 1.0])), [1.0, math.cos(1.0)])
+    v = ops.log(Value(2.0))
+    assert isinstance(v, Value) and v.op == "log" and v.data == math.log(2.0)
+    assert math.isnan(ops.log(-1.0)) and ops.log(0.0) == -math.inf
+
+
+def test_captions_and_symbols_come_from_the_row():
+    assert OPS["mul"].caption(["x", "y"], None) == "x × y"
+    assert OPS["max"].caption(["x", "y"], None) == "max(x, y)"
+    assert OPS["pow"].caption(["x"], 2.0, fmt=lambda v: f"{v:g}") == "x^2"
+    assert OPS["sum"].caption(["a", "b", "c", "d", "e"], None) == "Σ(a, b, c, …)"
+    assert OPS["leaky_relu"].symbol_for(0.1) == "lrelu"
+
+
+def test_readme_op_table_is_the_table():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- op table:")
+    table = readme[readme.index("\n", start) + 1 : readme.index("<!-- end of op table -->")]
+    assert table.strip() == ops.markdown_table()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import sys
+from html import unescape
 
 import pytest
 
 import microgradx
-from microgradx import Value, backward_steps, save_steps_html, stepper
+from microgradx import Value, backward_steps, save_steps, save_steps_html, stepper
 from microgradx.graph import topological_order
 
 
@@ -85,26 +88,41 @@ def test_reused_value_caption_shows_the_sum():
     assert frames[-1].grads[x] == 1.0 + y.data
 
 
-def test_unlabelled_nodes_are_named_by_position():
-    a = Value(2.0, "a")
-    out = (a * 3.0).exp()
-    frames = backward_steps(out)
-    names = re.findall(r"#\d+", frames[1].caption)
-    assert names  # the unlabelled output and product are #k
-    assert all(name in frames[1].source for name in names)
-
-
-def test_html_page_holds_every_frame_and_nothing_external(lecture, dot_program, tmp_path):
-    f, _ = lecture()
-    path = save_steps_html(f, tmp_path / "steps.html")
-    page = path.read_text(encoding="utf-8")
+def test_unlabelled_nodes_get_readable_names_never_ids():
+    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+    f = (w + x * y) * z  # only the leaves are labelled; f is named by this code
     frames = backward_steps(f)
-    assert page.count('<section class="frame"') == len(frames)
-    assert page.count("<svg") == len(frames)
-    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
-    for caption in (frame.caption for frame in frames):
-        assert caption.splitlines()[0] in page
-    assert 'id="prev"' in page and 'id="next"' in page and "ArrowRight" in page
+    captions = "\n".join(frame.caption for frame in frames)
+    assert not re.search(r"#\d", captions)
+    assert frames[1].caption.startswith("step 1 of 3: backward through f = (w+x·y) × z")
+    assert "∂f/∂x = ∂f/∂(x·y) · ∂(x·y)/∂x = 4 · 2 = 8" in frames[3].caption
+    # the drawing shows the same names the captions use
+    assert "x·y" in frames[3].source and "w+x·y" in frames[3].source
+    assert not re.search(r">#\d", frames[3].source)
+
+
+def page_data(page: str) -> dict:
+    """The frames a stepper page carries as data."""
+    found = re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_html_page_has_one_drawing_and_frames_as_data(lecture, dot_program, tmp_path):
+    f, _ = lecture()
+    page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and "<?xml" not in page and "<!DOCTYPE svg" not in page
+    frames = page_data(page)["frames"]
+    assert [frame["c"] for frame in frames] == [
+        frame.caption.split(": ", 1)[1] for frame in backward_steps(f)
+    ]
+    # per frame only what changes: the gradients the step set, the active node
+    assert frames[0] == {"g": {"v6": "1"}, "c": frames[0]["c"], "u": ["v6"]}
+    assert frames[3]["g"] == {"v1": "8", "v2": "12"} and frames[3]["a"] == "v3"
+    assert frames[3]["u"] == ["v1", "v2"]
+    # the ids are the drawing's node ids
+    assert "<title>v3</title>" in page and "<title>v1&#45;&gt;v3op</title>" in page
+    for control in ('id="prev"', 'id="next"', 'id="play"', 'id="counter"', "ArrowRight"):
+        assert control in page
     # nothing fetched: no src or href attributes, no stylesheets; URLs only as XML namespaces
     assert not re.search(r"\bsrc\s*=|<link|@import|url\(", page, re.I)
     for match in re.finditer(r"https?://", page):
@@ -112,45 +130,105 @@ def test_html_page_holds_every_frame_and_nothing_external(lecture, dot_program, 
         assert "xmlns" in before, before
 
 
-def test_html_page_without_dot_has_gradient_tables(lecture, no_dot, tmp_path):
+def test_page_grows_with_nodes_plus_frames(dot_program, tmp_path):
+    def chain(n: int) -> Value:
+        v = Value(0.5, "x")
+        for _ in range(n):
+            v = v * 1.01 + 0.1
+        return v
+
+    sizes = {}
+    for n in (50, 100):
+        page = save_steps(chain(n), tmp_path / f"chain{n}.html").read_text(encoding="utf-8")
+        data = page_data(page)
+        assert len(data["frames"]) == 1 + 2 * n
+        assert max(len(frame["g"]) for frame in data["frames"]) == 2  # never the whole graph
+        sizes[n] = len(page)
+    # twice the nodes and frames: about twice the page (one full SVG per frame gave 4x)
+    assert sizes[100] < 2.3 * sizes[50]
+
+
+def test_html_page_without_dot_has_a_gradient_table(lecture, no_dot, tmp_path):
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
-    assert page.count('<table class="grads">') == 4
+    assert page.count('<table class="grads">') == 1
+    assert page.count("data-grad=") == 7  # one cell per value, filled in by the script
     assert "apt-get install graphviz" in page
     assert "<svg" not in page
+    assert len(page_data(page)["frames"]) == 4
+
+
+def test_page_size_is_bounded(lecture, no_dot, tmp_path):
+    f, _ = lecture()
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ValueError, match=r"max_bytes.*smaller graph"):
+        save_steps(f, out / "steps.html", max_bytes=1000)
+    assert list(out.iterdir()) == []
 
 
 def test_html_path_must_end_in_html(lecture, tmp_path):
     f, _ = lecture()
     with pytest.raises(ValueError, match=r"\.html"):
         save_steps_html(f, tmp_path / "steps.svg")
+    with pytest.raises(ValueError, match=r"\.html \.htm \.pdf \.gif"):
+        save_steps(f, tmp_path / "steps.png")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stepper_slider_moves_through_frames(lecture, no_dot):
+def test_pdf_has_one_page_per_frame(lecture, dot_program, tmp_path):
     f, _ = lecture()
-    box = stepper(f)
-    header, view = box.children
-    slider = header.children[2]
-    assert (slider.min, slider.max) == (0, 3)
-    assert "step 0 of 3" in view.value
-    slider.value = 3
-    assert "step 3 of 3" in view.value and "4 · 2 = 8" in view.value
-    header.children[0].click()  # Previous
-    assert slider.value == 2 and "step 2 of 3" in view.value
+    data = save_steps(f, tmp_path / "steps.pdf", dpi=60).read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
 
 
-def test_stepper_without_ipywidgets_shows_frames_in_turn(lecture, monkeypatch, no_dot):
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
+def test_gif_is_animated_with_the_delay(lecture, dot_program, tmp_path):
+    from PIL import Image
+
     f, _ = lecture()
-    frames = stepper(f)
-    assert len(frames) == 4
-    bundle = frames._repr_mimebundle_()
-    assert [line for line in bundle["text/plain"].splitlines() if line.startswith("step ")] == [
-        frame.caption.splitlines()[0] for frame in frames
-    ]
-    assert 'pip install "microgradx[widgets]"' in bundle["text/plain"]
-    assert bundle["text/html"].count('class="caption"') == 4
+    path = save_steps(f, tmp_path / "steps.gif", delay=0.7, dpi=60)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4
+        gif.seek(2)
+        assert gif.info["duration"] == 700
+
+
+def test_pdf_and_gif_without_pillow_say_what_to_install(
+    lecture, monkeypatch, dot_program, tmp_path
+):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import fails
+    f, _ = lecture()
+    with pytest.raises(ImportError, match=re.escape('pip install "microgradx[slides]"')):
+        save_steps(f, tmp_path / "steps.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stepper_shows_the_page_inline(lecture, no_dot):
+    f, _ = lecture()
+    page = stepper(f)
+    assert len(page) == 4 and page.grads[-1][f.children[1]] == 11.0
+    html = page._repr_html_()
+    assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
+    # the whole page, escaped into the attribute: the frames travel with it
+    assert unescape(html.split('srcdoc="', 1)[1].split('" style=')[0]) == page.html
+    assert len(page_data(page.html)["frames"]) == 4
+
+
+def test_failed_write_leaves_the_old_page(lecture, monkeypatch, no_dot, tmp_path):
+    f, _ = lecture()
+    path = tmp_path / "out" / "steps.html"
+    path.parent.mkdir()
+    path.write_text("old page", encoding="utf-8")
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        save_steps(f, path)
+    assert path.read_text(encoding="utf-8") == "old page"
+    assert [p.name for p in path.parent.iterdir()] == ["steps.html"]  # no temporary file left
 
 
 def test_stepper_rejects_non_values():

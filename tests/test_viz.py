@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,18 +18,19 @@ from microgradx.viz.dot import ROLE_COLOURS, format_number
 GOLDEN = Path(__file__).parent / "data" / "lecture.dot"
 W, X, Y, Z = 5.0, 3.0, 2.0, 4.0  # the lecture graph's inputs (see the lecture fixture)
 
-# A value's table: optional bold label, then data and grad cells.
+# A value's table: its name (bold when the user gave it, grey otherwise), data and grad cells.
 RECORD = re.compile(
     r"(v\d+) \[label=<<table[^>]*bgcolor=\"([^\"]+)\"[^>]*><tr>"
-    r"(?:<td><b>([^<]*)</b></td>)?<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
+    r"<td>(?:<b>([^<]*)</b>|<font color=\"#4b5563\">([^<]*)</font>)</td>"
+    r"<td>data ([^<]+)</td><td>grad ([^<]+)</td>"
 )
 
 
 def records(source: str) -> dict[str, tuple[str, float, float]]:
     """label (or node id) -> (fill colour, data, grad), read back from DOT text."""
     found = {}
-    for node_id, fill, label, data, grad in RECORD.findall(source):
-        found[label or node_id] = (fill, float(data), float(grad))
+    for node_id, fill, given, other, data, grad in RECORD.findall(source):
+        found[given or other or node_id] = (fill, float(data), float(grad))
     return found
 
 
@@ -291,3 +293,92 @@ def test_scope_tags_do_not_change_the_drawing_without_clusters(lecture):
     with scope("block"):
         f = lecture(backward=True).f
     assert draw(f).source == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_png_resolution_is_sharp_by_default_and_can_be_set(lecture, dot_program, tmp_path):
+    import struct
+
+    def size(png: bytes) -> tuple[int, int]:
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        return struct.unpack(">II", png[16:24])
+
+    d = draw(lecture(backward=True).f)
+    default, low = size(d.png()), size(d.png(dpi=72))
+    assert default[0] >= 2 * low[0] * 0.95  # 200 dpi against 72 dpi: about 2.8x
+    assert abs(default[0] / low[0] - 200 / 72) < 0.1
+    saved = d.save(tmp_path / "f.png", dpi=100).read_bytes()
+    assert abs(size(saved)[0] / low[0] - 100 / 72) < 0.1
+    with pytest.raises(ValueError, match="dpi"):
+        d.png(dpi=0)
+
+
+@pytest.fixture
+def slow_dot(tmp_path, monkeypatch) -> None:
+    """A ``dot`` on PATH that never finishes its layout."""
+    folder = tmp_path / "slow-bin"
+    folder.mkdir()
+    script = folder / "dot"
+    sleep = shutil.which("sleep")
+    script.write_text(f"#!/bin/sh\nexec {sleep} 30\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+
+
+def test_layout_past_the_time_limit_is_stopped_with_advice(lecture, slow_dot, tmp_path):
+    d = draw(lecture(backward=True).f, timeout=0.5)
+    with pytest.raises(microgradx.LayoutTimeoutError) as info:
+        d.save(tmp_path / "f.svg")
+    message = str(info.value)
+    for advice in ("0.5 s", "collapse=True", "smaller graph", 'engine="sfdp"', "timeout="):
+        assert advice in message
+    assert not (tmp_path / "f.svg").exists()
+    # Jupyter still gets its text fallback instead of hanging
+    bundle = draw(lecture(backward=True).f, timeout=0.5)._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle and "collapse" in bundle["text/plain"]
+
+
+def test_stepper_page_layout_is_bounded_too(lecture, slow_dot, tmp_path):
+    with pytest.raises(microgradx.LayoutTimeoutError):
+        microgradx.save_steps(lecture().f, tmp_path / "steps.html", timeout=0.5)
+
+
+def test_engine_and_timeout_are_checked(lecture):
+    with pytest.raises(ValueError, match="engine"):
+        draw(lecture(backward=True).f, engine="magic")
+    with pytest.raises(ValueError, match="timeout"):
+        draw(lecture(backward=True).f, timeout=0)
+    assert draw(lecture(backward=True).f, engine="neato").digraph.engine == "neato"
+
+
+def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():
+    model = nn.MLP(2, [4, 4, 1], activation="relu", seed=0)
+    X = [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]]
+    loss = microgradx.sum((model(x) - 1.0) ** 2 for x in X)
+    src = draw(loss, collapse=True).source
+    ids = dict(re.findall(r"(s\d+) \[label=<<table.*?<b>([^<]+)</b>", src))
+    # each layer is one column held top to bottom in index order by invisible edges
+    columns = re.findall(r"\{\s*rank=same\s*((?:\w+ -> \w+ \[style=invis\]\s*)+)\}", src)
+    orders = [[*re.findall(r"(\w+) ->", c), re.findall(r"-> (\w+)", c)[-1]] for c in columns]
+    assert [[ids[b] for b in o] for o in orders] == [
+        [f"layer{i}/neuron{j}" for j in range(4)] for i in (0, 1)
+    ]
+    # one row per sample, in sample order, with the neuron's output for that sample
+    box = re.search(r"label=<<table[^\n]*<b>layer1/neuron2</b>[^\n]*", src).group(0)
+    rows = re.findall(r"sample (\d)</font></td><td>data ([^<]+)</td>", box)
+    h = np.array(X)
+    for layer in model.layers[:2]:
+        h = np.maximum(h @ layer.weight.T + layer.bias, 0)
+    assert [int(k) for k, _ in rows] == [0, 1, 2]
+    assert [float(d) for _, d in rows] == pytest.approx(h[:, 2], abs=1e-4)
+    # the 4 x 4 links between the layers meet in one junction labelled with its count
+    junctions = re.findall(r'(j\d+) \[label="(\d+) edges"', src)
+    assert len(junctions) == 1 and junctions[0][1] == str(4 * 4 * 3)
+    j = junctions[0][0]
+    assert len(re.findall(rf"-> {j}\b", src)) == 4 and len(re.findall(rf"{j} -> ", src)) == 4
+    layer0 = {b for b, name in ids.items() if name.startswith("layer0")}
+    layer1 = {b for b, name in ids.items() if name.startswith("layer1")}
+    assert not any(t in layer0 and h_ in layer1
+                   for t, h_ in re.findall(r"(\w+) -> (\w+)(?! \[style=invis)", src))  # fmt: skip
+    # collapse=1: one edge per pair of layers, labelled with the edges it stands for
+    by_layer = draw(loss, collapse=1).source
+    assert re.search(r'-> \w+ \[label="48 edges"', by_layer)

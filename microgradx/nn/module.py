@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value, scope
 from ..engine import sum as value_sum
 from ..ops import OPS
@@ -133,6 +134,12 @@ class Module:
     def __call__(self, x: Sequence[float | Value]):
         raise NotImplementedError
 
+    def draw(self, x=None, y=None, **options):
+        """The network figure; see :func:`microgradx.viz.network.draw_network`."""
+        from ..viz.network import draw_network  # drawing sits above nn; imported on use
+
+        return draw_network(self, x, y, **options)
+
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         """Outputs for every row of ``X`` (shape ``(n, nin)``) as an ``(n, nout)`` array.
 
@@ -211,6 +218,18 @@ class Module:
         """Build a model from the document :meth:`to_json` makes (checked throughout)."""
         return serialize.from_json(cls, doc, source)
 
+    # --- PyTorch ------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """The same network as a float64 ``torch.nn.Sequential`` with the same weights.
+
+        See :func:`microgradx.nn.torch_bridge.to_torch`; needs
+        ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
     def load_weights(self, path: str | Path) -> None:
         """Load weights saved by :meth:`save` into this model (same architecture).
 
@@ -276,6 +295,7 @@ class Neuron(Module):
             act = self._act
             return z if act is None else act(z)
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value:
         return self._forward(self._check_input(x))
 
@@ -345,6 +365,7 @@ class Layer(Module):
         with scope(self.name):
             return [n._forward(x) for n in self.neurons]
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """The layer's outputs: one Value when ``nout == 1``, else a list of ``nout``."""
         return _unwrap(self._forward(self._check_input(x)))
@@ -455,6 +476,7 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """The network's outputs: one Value when the last layer has one neuron, else a list."""
         row: Sequence[float | Value] = self._check_input(x)
@@ -488,6 +510,17 @@ class MLP(Module):
             "dropout": self.dropout,
             "seed": self.seed,
         }
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the architecture and weights of a ``torch.nn.Sequential``.
+
+        See :func:`microgradx.nn.torch_bridge.from_torch` for the layers it reads;
+        needs ``pip install "microgradx[torch]"``.
+        """
+        from .torch_bridge import from_torch
+
+        return from_torch(module)
 
     def __repr__(self) -> str:
         head = f"MLP({self.nin} → {' → '.join(map(str, self.nouts))}"

@@ -22,6 +22,12 @@ Adam       m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
            m̂ = m/(1 − β₁ᵗ);  v̂ = v/(1 − β₂ᵗ);  p ← p − η·m̂ / (√v̂ + ε)
 AdamW      Adam, with decoupled weight decay p ← p − η·λ·p (not added to g)
 =========  ==================================================================
+
+Each rule is written once, in :meth:`Optimizer.rule`, on numbers that may be floats
+or numpy arrays: :meth:`~Optimizer.step` applies it to every parameter Value in turn
+(the scalar engine), :meth:`~Optimizer.step_arrays` to whole arrays in one vectorised
+call (``fit(engine="tape")``, which keeps the weights in an array). Same operations in
+the same order, so both give the same numbers.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from numbers import Real
+from typing import Any
+
+import numpy as np
 
 from ..engine import Value, no_grad
 from .module import Module
@@ -66,7 +75,14 @@ def _unit(name: str, x: object) -> float:
 
 
 class Optimizer:
-    """Base class: holds the parameters and the learning rate ``lr`` (schedules change it)."""
+    """Base class: holds the parameters and the learning rate ``lr`` (schedules change it).
+
+    A subclass names its per-parameter state in ``state_names`` (lists of floats, one
+    entry per parameter, e.g. ``velocity``) and writes its update once in
+    :meth:`rule`.
+    """
+
+    state_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value] | Module, lr: float) -> None:
         ps = params.parameters() if isinstance(params, Module) else list(params)
@@ -78,6 +94,8 @@ class Optimizer:
         self.params = ps
         self.lr = _real("lr", lr)
         self.t = 0  # steps taken
+        for name in self.state_names:
+            setattr(self, name, [0.0] * len(ps))
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 before the next backward pass."""
@@ -85,12 +103,41 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its gradient (one step)."""
+        """Update every parameter from its gradient (one step): :meth:`rule` per Value."""
         self.t += 1
+        states = [getattr(self, name) for name in self.state_names]
+        rule = self.rule
         with no_grad():
-            self._update()
+            for i, p in enumerate(self.params):
+                new = rule(p.data, p.grad, *[s[i] for s in states])
+                p.data = new[0]
+                for s, x in zip(states, new[1:]):
+                    s[i] = x
 
-    def _update(self) -> None:
+    def step_arrays(self, data: np.ndarray, grad: np.ndarray, states: list[np.ndarray]):
+        """One step on arrays: ``data`` and ``grad`` hold every parameter, in order.
+
+        ``states`` holds one array per name in ``state_names`` (see :meth:`state_arrays`).
+        Returns the new ``data`` and the new states; the Values are not touched.
+        """
+        self.t += 1
+        new = self.rule(data, grad, *states)
+        return new[0], list(new[1:])
+
+    def state_arrays(self) -> list[np.ndarray]:
+        """The per-parameter state as arrays, for :meth:`step_arrays`."""
+        return [np.array(getattr(self, name), dtype=float) for name in self.state_names]
+
+    def load_state_arrays(self, states: list[np.ndarray]) -> None:
+        """Take the state back from arrays (after training on arrays)."""
+        for name, array in zip(self.state_names, states):
+            setattr(self, name, array.tolist())
+
+    def rule(self, p: Any, g: Any, *state: Any) -> tuple:
+        """The update of parameter(s) ``p`` with gradient(s) ``g``: ``(new p, *new state)``.
+
+        ``p``, ``g`` and the state are floats (one parameter) or arrays (all of them).
+        """
         raise NotImplementedError
 
     def _hyper(self) -> str:
@@ -107,6 +154,8 @@ class SGD(Optimizer):
     b ← μ·b + g (b = g on the first step); Nesterov looks ahead: p ← p − η·(g + μ·b).
     """
 
+    state_names = ("velocity",)
+
     def __init__(
         self,
         params: Iterable[Value] | Module,
@@ -121,17 +170,15 @@ class SGD(Optimizer):
         if nesterov and not self.momentum:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
-        self.velocity = [0.0] * len(self.params)
 
-    def _update(self) -> None:
+    def rule(self, p: Any, g: Any, b: Any) -> tuple:
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
-            if mu:
-                b = mu * self.velocity[i] + g  # b = g on the first step (b starts at 0)
-                self.velocity[i] = b
-                g = g + mu * b if self.nesterov else b
-            p.data -= lr * g
+        if wd:
+            g = g + wd * p
+        if mu:
+            b = mu * b + g  # b = g on the first step (b starts at 0)
+            g = g + mu * b if self.nesterov else b
+        return p - lr * g, b
 
     def _hyper(self) -> str:
         text = f"lr={self.lr:g}"
@@ -145,6 +192,8 @@ class SGD(Optimizer):
 class AdaGrad(Optimizer):
     """Per-parameter rates shrinking with the history: G ← G + g²; p ← p − η·g/(√G + ε)."""
 
+    state_names = ("sum_sq",)
+
     def __init__(
         self,
         params: Iterable[Value] | Module,
@@ -155,18 +204,18 @@ class AdaGrad(Optimizer):
         super().__init__(params, lr)
         self.eps = _real("eps", eps)
         self.weight_decay = _real("weight_decay", weight_decay)
-        self.sum_sq = [0.0] * len(self.params)
 
-    def _update(self) -> None:
-        lr, eps, wd, G = self.lr, self.eps, self.weight_decay, self.sum_sq
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
-            G[i] += g * g
-            p.data -= lr * g / (math.sqrt(G[i]) + eps)
+    def rule(self, p: Any, g: Any, G: Any) -> tuple:
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        G = G + g * g
+        return p - self.lr * g / (_sqrt(G) + self.eps), G
 
 
 class RMSProp(Optimizer):
     """A moving average of g² sets each rate: v ← α·v + (1 − α)·g²; p ← p − η·g/(√v + ε)."""
+
+    state_names = ("mean_sq",)
 
     def __init__(
         self,
@@ -180,14 +229,13 @@ class RMSProp(Optimizer):
         self.alpha = _unit("alpha", alpha)
         self.eps = _real("eps", eps)
         self.weight_decay = _real("weight_decay", weight_decay)
-        self.mean_sq = [0.0] * len(self.params)
 
-    def _update(self) -> None:
-        lr, a, eps, wd, v = self.lr, self.alpha, self.eps, self.weight_decay, self.mean_sq
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
-            v[i] = a * v[i] + (1.0 - a) * g * g
-            p.data -= lr * g / (math.sqrt(v[i]) + eps)
+    def rule(self, p: Any, g: Any, v: Any) -> tuple:
+        a = self.alpha
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        v = a * v + (1.0 - a) * g * g
+        return p - self.lr * g / (_sqrt(v) + self.eps), v
 
     def _hyper(self) -> str:
         return f"lr={self.lr:g}, alpha={self.alpha:g}"
@@ -199,6 +247,8 @@ class Adam(Optimizer):
     m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
     p ← p − η·m̂/(√v̂ + ε). ``weight_decay`` λ adds λ·p to g (L2); see :class:`AdamW`.
     """
+
+    state_names = ("m", "v")
 
     decoupled = False
 
@@ -218,24 +268,19 @@ class Adam(Optimizer):
         self.betas = (_unit("beta1", b1), _unit("beta2", b2))
         self.eps = _real("eps", eps)
         self.weight_decay = _real("weight_decay", weight_decay)
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
 
-    def _update(self) -> None:
-        lr, eps, wd = self.lr, self.eps, self.weight_decay
+    def rule(self, p: Any, g: Any, m: Any, v: Any) -> tuple:
+        lr, wd = self.lr, self.weight_decay
         b1, b2 = self.betas
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if wd:
-                if self.decoupled:
-                    p.data -= lr * wd * p.data
-                else:
-                    g = g + wd * p.data
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+        if wd:
+            if self.decoupled:
+                p = p - lr * wd * p
+            else:
+                g = g + wd * p
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * g * g
+        return p - lr * (m / c1) / (_sqrt(v / c2) + self.eps), m, v
 
     def _hyper(self) -> str:
         text = f"lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g})"
@@ -258,6 +303,11 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def _sqrt(x: Any) -> Any:
+    """√x of a float (``math.sqrt``) or of an array (``numpy.sqrt``): both correctly rounded."""
+    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
 
 
 #: Optimizer names accepted by ``fit`` and the command line.

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value, no_grad
 from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
@@ -34,6 +35,7 @@ from .history import History
 from .init import Seed, make_rng
 from .module import Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
+from .tape_training import TapeTraining
 from .task import LossFn, Task, by_argmax, by_threshold, default_threshold, make_task
 
 __all__ = [
@@ -173,6 +175,7 @@ def _evaluate(model: Module, X: np.ndarray, task: Task) -> tuple[float, float | 
     return total / len(X), acc
 
 
+@paused  # training builds graphs in a loop: no collector while it runs (see _gc.py)
 def fit(
     model: Module,
     X: np.ndarray,
@@ -260,6 +263,16 @@ def fit(
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
     callbacks = list(callbacks)
+    # engine="tape": weights, gradients and optimizer state in arrays while training
+    # (see nn/tape_training.py); the Values are brought up to date when someone looks
+    arrays = None
+    if engine == "tape" and TapeTraining.accepts(model, opt):
+        arrays = TapeTraining(model, opt, task.loss_fn, task.targets)
+    looks = (
+        val_task is not None
+        or early_stopping is not None
+        or any(not isinstance(cb, LRScheduler) for cb in callbacks)
+    )
     rng = make_rng(seed)
     n = len(X)
     index = np.arange(n)
@@ -276,12 +289,16 @@ def fit(
             loss_sum, correct = 0.0, 0
             lr_used = opt.lr
             for idx, _ in batches(index, index, batch_size, batch_size is not None, rng):
-                opt.zero_grad()
-                batch_loss, outputs = step_fn(
-                    model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
-                )
-                grad_norm = layer_grad_norms(model)  # kept from the epoch's last step
-                opt.step()
+                if arrays is not None:
+                    batch_loss, outputs = arrays.step(X[idx], idx, l2)
+                    grad_norm = layer_grad_norms(model, arrays.grad)
+                else:
+                    opt.zero_grad()
+                    batch_loss, outputs = step_fn(
+                        model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
+                    )
+                    grad_norm = layer_grad_norms(model)  # kept from the epoch's last step
+                    opt.step()
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
                     correct += int(np.sum(task.decide(outputs) == task.classes[idx]))
@@ -292,6 +309,8 @@ def fit(
                 "lr": lr_used,
                 "grad_norm": grad_norm,
             }
+            if arrays is not None and looks:
+                arrays.sync()
             if val_task is not None:
                 model.eval()
                 record["val_loss"], record["val_accuracy"] = _evaluate(model, Xv, val_task)
@@ -316,6 +335,8 @@ def fit(
             if stop:
                 break
     finally:
+        if arrays is not None:
+            arrays.sync()
         bar.close()
         model.eval()
     if best_state is not None and history.stopped_early:
@@ -327,15 +348,28 @@ def fit(
 # --- predictions ----------------------------------------------------------------------------
 
 
-def layer_grad_norms(model: Module) -> list[float]:
+def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> list[float]:
     """‖∂J/∂θ‖₂ for each layer's parameters θ (one number for a model without layers).
 
-    The L2 norm √(Σ p.grad²) over the layer's weights and biases, from the ``.grad``
-    the last backward pass left. Norms that shrink from the output layer towards the
-    input layer show vanishing gradients; norms of exactly 0 show dead units.
+    The L2 norm √(Σ g²) over the layer's weights and biases, with g each parameter's
+    ``.grad`` as the last backward pass left it, or ``grads`` (one per parameter, in
+    ``model.parameters()`` order, e.g. the arrays of ``fit(engine="tape")``). Norms
+    that shrink from the output layer towards the input show vanishing gradients; a
+    norm of exactly 0, a layer whose units are all dead.
     """
     layers = getattr(model, "layers", None) or [model]
-    return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for layer in layers]
+    sizes = [len(layer.parameters()) for layer in layers]
+    if grads is None:
+        flat = [p.grad for layer in layers for p in layer.parameters()]
+    else:
+        flat = [float(g) for g in grads]
+        if len(flat) != sum(sizes):
+            raise ValueError(f"{len(flat)} gradients for {sum(sizes)} parameters")
+    norms, start = [], 0
+    for size in sizes:
+        norms.append(math.sqrt(math.fsum(g * g for g in flat[start : start + size])))
+        start += size
+    return norms
 
 
 def predict(

@@ -14,10 +14,13 @@ of an earlier layer) so the runner can skip building it column by column.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..engine import Value
 from ..ops import OPS, Op
@@ -51,6 +54,46 @@ class Linear:
     act_param: float | None
     act_outs: tuple[int, ...]
     distinct: bool  # no leaf twice among the weights, nor among the biases
+    # (first index, row stride) when the weights / biases sit in the leaf vector at
+    # regular steps, as a model's parameters do: read and updated as views, not copies
+    w_grid: tuple[int, int] | None = None
+    b_grid: tuple[int, int] | None = None
+
+    def gather_weights(self, leaves: np.ndarray) -> np.ndarray:
+        """The (n×k) weight matrix from the leaf vector (a view when on a grid)."""
+        if self.w_grid is None:
+            return leaves[self.weights]
+        start, stride = self.w_grid
+        n, k = self.weights.shape
+        end = start + n * stride
+        if end <= len(leaves):  # rows of ``stride`` leaves, the first k of each
+            return leaves[start:end].reshape(n, stride)[:, :k]
+        size = leaves.itemsize
+        return as_strided(leaves[start:], (n, k), (stride * size, size))
+
+    def gather_bias(self, leaves: np.ndarray) -> np.ndarray:
+        """The n biases from the leaf vector (a view when on a grid)."""
+        assert self.bias is not None
+        if self.b_grid is None:
+            return leaves[self.bias]
+        start, stride = self.b_grid
+        return leaves[start : start + stride * (len(self.bias) - 1) + 1 : stride]
+
+    def add_weights(self, leaf_grads: np.ndarray, dW: np.ndarray) -> None:
+        """``leaf_grads[weights] += dW`` (the weights are distinct)."""
+        if self.w_grid is None:
+            leaf_grads[self.weights] += dW
+        else:
+            view = self.gather_weights(leaf_grads)
+            view += dW
+
+    def add_bias(self, leaf_grads: np.ndarray, db: np.ndarray) -> None:
+        """``leaf_grads[bias] += db`` (the biases are distinct)."""
+        if self.b_grid is None:
+            leaf_grads[self.bias] += db
+        else:
+            view = self.gather_bias(leaf_grads)
+            view += db
 
 
 Instruction = Node | Linear
@@ -86,8 +129,16 @@ class LayerPlan:
     columns: list[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]]
 
 
-def plan_layers(program: Sequence[Instruction], x_slots: tuple[int, ...], out: int) -> LayerPlan:
-    """Plan the fused layers of ``program``; ``x_slots`` are the input slots by column."""
+def plan_layers(
+    program: Sequence[Instruction],
+    x_slots: tuple[int, ...],
+    out: int,
+    read: Sequence[int] = (),
+) -> LayerPlan:
+    """Plan the fused layers of ``program``; ``x_slots`` are the input slots by column.
+
+    ``out`` and the slots in ``read`` are read one by one after the run.
+    """
     produced: dict[tuple[int, ...], int] = {}
     feeds: list[int | None] = []
     for k, ins in enumerate(program):
@@ -99,7 +150,7 @@ def plan_layers(program: Sequence[Instruction], x_slots: tuple[int, ...], out: i
                 feed = produced[ins.inputs]
             produced[ins.act_outs if ins.act is not None else ins.outs] = k
         feeds.append(feed)
-    singly = {out}
+    singly = {out, *read}
     for k, ins in enumerate(program):
         if isinstance(ins, Node):
             singly.update(ins.args)
@@ -117,54 +168,59 @@ def plan_layers(program: Sequence[Instruction], x_slots: tuple[int, ...], out: i
 
 
 class _Compiler:
-    """Turns a topological order into instructions, fusing layers of neurons."""
+    """Turns a topological order into instructions, fusing layers of neurons.
+
+    Written for speed on large graphs (an MLP's loss has a node per weight): the
+    per-node work is done by C-level loops (``map``, ``Counter``, comprehensions)
+    wherever it can, and only ``sum`` nodes are examined as candidate neurons.
+    """
 
     def __init__(
         self, order: Sequence[Value], slot: Mapping[Value, int], leaf: Mapping[int, int]
     ) -> None:
         self.order, self.slot, self.leaf = order, slot, leaf
-        self.users: dict[Value, list[Value]] = {}
-        for v in order:
-            for c in v.children:
-                self.users.setdefault(c, []).append(v)
+        # how many times each node is an operand, and the user of one-operand results
+        self.n_users: Counter[Value] = Counter(chain.from_iterable([v.children for v in order]))
+        self.sole_user = {v.children[0]: v for v in order if len(v.children) == 1}
 
     def neuron(self, v: Value) -> _Neuron | None:
         """``(inputs, weights, bias)`` slots if ``v`` is ``Σ wᵢ·hᵢ (+ b)``, else None."""
-        if v.op != "sum" or not v.children:
-            return None
-        children = list(v.children)
+        slot, leaf = self.slot, self.leaf
+        children = v.children
         bias = None
         last = children[-1]
-        if not last.children and self.slot[last] in self.leaf:
-            bias = self.leaf[self.slot[last]]
+        if not last.children and slot[last] in leaf:
+            bias = leaf[slot[last]]
             children = children[:-1]
         if not children:
             return None
-        h, w = [], []
-        for c in children:
-            if c.op != "mul" or c.param is not None or len(self.users.get(c, ())) != 1:
-                return None
-            weight, x = c.children
-            if weight.children or self.slot[weight] not in self.leaf:
-                return None
-            h.append(self.slot[x])
-            w.append(self.leaf[self.slot[weight]])
-        return tuple(h), w, bias
+        if {c.op for c in children} != {"mul"} or {c.param for c in children} != {None}:
+            return None
+        if max(map(self.n_users.__getitem__, children)) != 1:
+            return None
+        weights, xs = zip(*[c.children for c in children])
+        if any([w.children for w in weights]):
+            return None
+        w = list(map(leaf.get, map(slot.__getitem__, weights)))
+        if None in w:
+            return None
+        return tuple(map(slot.__getitem__, xs)), w, bias  # type: ignore[return-value]
 
     def program(self) -> list[Instruction]:
         neurons: dict[Value, _Neuron] = {}
         groups: dict[tuple, list[Value]] = {}
-        for v in self.order:
+        for v in [v for v in self.order if v.op == "sum" and v.children]:
             found = self.neuron(v)
             if found is not None:
                 neurons[v] = found
                 groups.setdefault((found[0], found[2] is not None), []).append(v)
         first_of = {members[0]: key for key, members in groups.items()}
-        skip = {m for members in groups.values() for m in members}
+        skip = set(neurons)
         for v in neurons:  # the products inside fused neurons are never computed
             skip.update(v.children)
         program: list[Instruction] = []
         done: set[Value] = set()
+        slot = self.slot
         for v in self.order:
             if not v.children or v in done:
                 continue
@@ -176,7 +232,7 @@ class _Compiler:
             if v in skip:
                 continue
             program.append(
-                Node(self.slot[v], OPS[v.op], tuple(self.slot[c] for c in v.children), v.param)
+                Node(slot[v], OPS[v.op], tuple(map(slot.__getitem__, v.children)), v.param)
             )
         return program
 
@@ -188,14 +244,12 @@ class _Compiler:
         # one activation applied to every neuron (and nothing else using the sums)?
         act, act_param = None, None
         act_outs: tuple[int, ...] = ()
-        users = [self.users.get(m, []) for m in members]
-        if all(len(u) == 1 for u in users):
-            acts = [u[0] for u in users]
+        found = [self.sole_user.get(m) for m in members]
+        acts = [a for a in found if a is not None]
+        if len(acts) == len(members) and all(self.n_users[m] == 1 for m in members):
             first = acts[0]
-            if (
-                OPS[first.op].arity == 1
-                and all(a.op == first.op and a.param == first.param for a in acts)
-                and all(len(a.children) == 1 for a in acts)
+            if OPS[first.op].arity == 1 and all(
+                a.op == first.op and a.param == first.param for a in acts
             ):
                 act, act_param = OPS[first.op], first.param
                 act_outs = tuple(self.slot[a] for a in acts)
@@ -207,6 +261,19 @@ class _Compiler:
             act=act,
             act_param=act_param,
             act_outs=act_outs,
-            distinct=len(set(weights.flat)) == weights.size
-            and (bias is None or len(set(bias.tolist())) == len(bias)),
+            distinct=len(np.unique(weights)) == weights.size
+            and (bias is None or len(np.unique(bias)) == len(bias)),
+            w_grid=_grid(weights),
+            b_grid=None if bias is None else _grid(bias[:, None]),
         )
+
+
+def _grid(index: np.ndarray) -> tuple[int, int] | None:
+    """``(start, stride)`` if ``index[i, j] = start + stride·i + j``, rows apart; else None."""
+    n, k = index.shape
+    start = int(index[0, 0])
+    stride = int(index[1, 0]) - start if n > 1 else k
+    if stride < k:
+        return None
+    regular = start + stride * np.arange(n)[:, None] + np.arange(k)[None, :]
+    return (start, stride) if np.array_equal(index, regular) else None

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
 from .compiler import Instruction, Linear, Node, compile_program, plan_layers
 
-__all__ = ["Tape", "TapeGrads", "compile"]
+__all__ = ["Tape", "TapeGrads", "TapeRun", "compile"]
 
 #: A fused layer's matrices saved by the forward pass for the backward pass: H, W, Z, A.
 _Saved = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -36,15 +37,21 @@ class TapeGrads:
         output: the output for every row, shape ``(batch,)``.
         inputs: ∂output/∂input for every row, shape ``(batch, n_inputs)``.
         params: ∂output/∂param reduced over the rows (mean or sum), shape ``(n_params,)``.
+        watched: the values of the tape's ``watch`` Values for every row, shape
+            ``(batch, len(watch))`` (e.g. a model's outputs under its loss).
     """
 
     output: np.ndarray
     inputs: np.ndarray
     params: np.ndarray
+    watched: np.ndarray | None = None
 
 
 def compile(  # noqa: A001 - the tape's verb, as in "compile the graph"
-    output: Value, inputs: Sequence[Value], params: Sequence[Value] = ()
+    output: Value,
+    inputs: Sequence[Value],
+    params: Sequence[Value] = (),
+    watch: Sequence[Value] = (),
 ) -> Tape:
     """Trace ``output``'s graph once into a :class:`Tape`.
 
@@ -54,25 +61,32 @@ def compile(  # noqa: A001 - the tape's verb, as in "compile the graph"
         params: leaf Values whose current ``.data`` is read at every call (so an
             optimizer can change them between calls) and whose gradients are
             returned. Every other leaf is a constant, frozen at compile time.
+        watch: Values computed on the way (e.g. a model's outputs under its loss)
+            whose values :meth:`Tape.grad_batch` also returns, row by row.
     """
-    return Tape(output, inputs, params)
+    return Tape(output, inputs, params, watch)
 
 
 class Tape:
     """A graph recorded as a flat program; see :mod:`microgradx.tape`."""
 
+    @paused  # walks the graph and makes many small containers: no collector
     def __init__(
-        self, output: Value, inputs: Sequence[Value], params: Sequence[Value] = ()
+        self,
+        output: Value,
+        inputs: Sequence[Value],
+        params: Sequence[Value] = (),
+        watch: Sequence[Value] = (),
     ) -> None:
         if not isinstance(output, Value):
             raise TypeError(f"compile() needs a Value as output, got {type(output).__name__}")
         inputs, params = _leaf_list("inputs", inputs), _leaf_list("params", params)
-        both = {id(v) for v in inputs} & {id(v) for v in params}
-        if both:
+        if not set(map(id, inputs)).isdisjoint(map(id, params)):
             raise ValueError("a Value cannot be both an input and a parameter")
         order = topological_order(output)
-        slot = {v: i for i, v in enumerate(order)}
-        missing = [v for v in (*inputs, *params) if v not in slot]
+        slot = dict(zip(order, range(len(order))))
+        watch = list(watch)
+        missing = [v for v in (*inputs, *params, *watch) if v not in slot]
         if missing:
             names = ", ".join(v.label or repr(v) for v in missing)
             hint = " (was the graph built under no_grad()?)" if not output.children else ""
@@ -85,25 +99,45 @@ class Tape:
         named = set(inputs) | set(params)
         constants = [v for v in order if not v.children and v not in named]
         # leaf vector: parameters first (read at call time), then constants (frozen)
-        self._leaf = {slot[v]: i for i, v in enumerate([*params, *constants])}
+        leaves = [*params, *constants]
+        self._leaf = dict(zip(map(slot.__getitem__, leaves), range(len(leaves))))
         self._constants = np.array([v.data for v in constants], dtype=float)
         self._program: list[Instruction] = compile_program(order, slot, self._leaf)
-        self._needs_grad = self._grad_slots(order, slot)
+        self._needs_grad = self._grad_slots(slot)
         # leaves read one by one (by unfused operations); fused layers index the leaf vector
         used: set[int] = set()
         for ins in self._program:
             used.update(ins.args if isinstance(ins, Node) else ins.inputs)
         self._loose = {s: i for s, i in self._leaf.items() if s in used}
         x_slots = tuple(sorted(self._input_col, key=lambda s: self._input_col[s]))
-        plan = plan_layers(self._program, x_slots, self._out)
+        self._watch = [slot[v] for v in watch]
+        computed = set(self._input_col) | set(self._loose)
+        for ins in self._program:
+            computed.update((ins.out,) if isinstance(ins, Node) else (*ins.outs, *ins.act_outs))
+        if not computed.issuperset(self._watch):
+            raise ValueError("watch: only Values computed by the tape (not products fused away)")
+        plan = plan_layers(self._program, x_slots, self._out, self._watch)
         self._feeds, self._columns = plan.feeds, plan.columns
 
-    def _grad_slots(self, order: list[Value], slot: dict[Value, int]) -> set[int]:
-        """Slots whose gradient matters: those depending on an input or a parameter."""
+    def _grad_slots(self, slot: dict[Value, int]) -> set[int]:
+        """Slots whose gradient matters: those depending on an input or a parameter.
+
+        Found instruction by instruction (the products inside fused layers have no
+        slot anyone reads): a layer depends on its inputs and its weights.
+        """
         needs = {slot[v] for v in (*self.inputs, *self.params)}
-        for v in order:
-            if any(slot[c] in needs for c in v.children):
-                needs.add(slot[v])
+        n = self.n_params
+        for ins in self._program:
+            if isinstance(ins, Node):
+                if any(a in needs for a in ins.args):
+                    needs.add(ins.out)
+            elif (
+                any(s in needs for s in ins.inputs)
+                or bool((ins.weights < n).any())
+                or (ins.bias is not None and bool((ins.bias < n).any()))
+            ):
+                needs.update(ins.outs)
+                needs.update(ins.act_outs)
         return needs
 
     def __repr__(self) -> str:
@@ -124,13 +158,19 @@ class Tape:
             )
         return X
 
-    def _leaves(self) -> np.ndarray:
-        params = np.array([p.data for p in self.params], dtype=float)
+    def _leaves(self, params: np.ndarray | None = None) -> np.ndarray:
+        """The leaf vector: parameters (``params``, else their ``.data``), then constants."""
+        if params is None:
+            params = np.array([p.data for p in self.params], dtype=float)
+        elif params.shape != (self.n_params,):
+            raise ValueError(f"params must have shape ({self.n_params},), got {params.shape}")
         return np.concatenate([params, self._constants])
 
-    def _forward(self, X: np.ndarray) -> tuple[dict[int, Any], np.ndarray, dict[int, _Saved]]:
+    def _forward(
+        self, X: np.ndarray, params: np.ndarray | None = None
+    ) -> tuple[dict[int, Any], np.ndarray, dict[int, _Saved]]:
         """Every slot's value (arrays over the rows, or floats), the leaves, the layers."""
-        leaves = self._leaves()
+        leaves = self._leaves(params)
         values: dict[int, Any] = {}
         for slot, j in self._input_col.items():
             values[slot] = X[:, j]
@@ -160,10 +200,10 @@ class Tape:
             H = np.column_stack([np.broadcast_to(values[s], len(X)) for s in ins.inputs])
         else:
             H = X if feed == -1 else saved[feed][3]
-        W = leaves[ins.weights]
+        W = ins.gather_weights(leaves)
         Z = H @ W.T
         if ins.bias is not None:
-            Z += leaves[ins.bias]
+            Z += ins.gather_bias(leaves)
         A = Z if ins.act is None else ins.act.np_f(Z, *_act_extra(ins))
         z_cols, a_cols = self._columns[k]
         for col, s in z_cols:
@@ -189,19 +229,54 @@ class Tape:
         g = self.grad_batch(np.asarray(values, dtype=float).reshape(1, -1), reduce="sum")
         return g.inputs[0], g.params
 
-    def grad_batch(self, X: Any, reduce: str = "mean") -> TapeGrads:
+    def grad_batch(
+        self, X: Any, reduce: str = "mean", params: np.ndarray | None = None
+    ) -> TapeGrads:
         """Forward and backward over a batch.
 
         Input gradients are per row; parameter gradients are reduced over the rows
-        with ``reduce="mean"`` (the average gradient) or ``"sum"``.
+        with ``reduce="mean"`` (the average gradient) or ``"sum"``. ``params``, an
+        array of one number per parameter, replaces their ``.data`` (training that
+        keeps the weights in an array reads them from there).
         """
         if reduce not in ("mean", "sum"):
             raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
         X = self._check(X)
-        B = len(X)
-        values, leaves, saved = self._forward(X)
+        return self._backward(TapeRun(self, X, *self._forward(X, params)), None, reduce)
+
+    def forward(self, X: Any, params: np.ndarray | None = None) -> TapeRun:
+        """The forward pass alone, kept for :meth:`backward`; ``run.watched`` holds the
+        watched Values' values for every row."""
+        X = self._check(X)
+        return TapeRun(self, X, *self._forward(X, params))
+
+    def backward(self, run: TapeRun, seeds: np.ndarray, reduce: str = "sum") -> TapeGrads:
+        """Backpropagate from the watched Values: ``seeds[k, j]`` is ∂J/∂(watched j) in row k.
+
+        Gives the gradients of J = Σₖ Σⱼ seeds[k, j]·watchedⱼ(row k): the chain rule
+        continued from wherever the caller computed ∂J/∂watched (e.g. a loss on a
+        model's outputs). Consumes ``run``.
+        """
+        seeds = np.asarray(seeds, dtype=float)
+        if seeds.shape != (len(run.X), len(self._watch)):
+            raise ValueError(
+                f"seeds must have shape ({len(run.X)}, {len(self._watch)}), got {seeds.shape}"
+            )
+        return self._backward(run, seeds, reduce)
+
+    def _backward(self, fwd: TapeRun, seeds: np.ndarray | None, reduce: str) -> TapeGrads:
+        if fwd.saved is None:
+            raise ValueError("this run has been used for a backward pass already")
+        values, leaves, saved = fwd.values, fwd.leaves, fwd.saved
+        fwd.saved = None
+        B = len(fwd.X)
         run = _Backward(self, values, np.zeros(len(leaves)), np.zeros((B, self.n_inputs)))
-        run.grads[self._out] = np.ones(B)
+        if seeds is None:
+            run.grads[self._out] = np.ones(B)
+        else:
+            for j, s in enumerate(self._watch):
+                if s in self._needs_grad:
+                    _accumulate(run.grads, s, seeds[:, j])
         with np.errstate(all="ignore"):
             for k in range(len(self._program) - 1, -1, -1):
                 ins = self._program[k]
@@ -212,8 +287,35 @@ class Tape:
         inputs, params = run.finish()
         if reduce == "mean":
             params = params / B
-        out = np.broadcast_to(np.asarray(values[self._out], dtype=float), (B,)).copy()
-        return TapeGrads(output=out, inputs=inputs, params=params)
+        return TapeGrads(output=fwd.output, inputs=inputs, params=params, watched=fwd.watched)
+
+
+class TapeRun:
+    """A forward pass of a tape over a batch, kept for its backward pass.
+
+    Attributes:
+        output: the output for every row, shape ``(batch,)``.
+        watched: the watched Values for every row, shape ``(batch, len(watch))``
+            (``None`` if the tape watches nothing).
+    """
+
+    def __init__(
+        self,
+        tape: Tape,
+        X: np.ndarray,
+        values: dict[int, Any],
+        leaves: np.ndarray,
+        saved: dict[int, _Saved],
+    ) -> None:
+        self.X, self.values, self.leaves = X, values, leaves
+        self.saved: dict[int, _Saved] | None = saved
+        B = len(X)
+        self.output = np.broadcast_to(np.asarray(values[tape._out], dtype=float), (B,)).copy()
+        self.watched: np.ndarray | None = None
+        if tape._watch:
+            self.watched = np.empty((B, len(tape._watch)))
+            for j, s in enumerate(tape._watch):
+                self.watched[:, j] = values[s]
 
 
 class _Backward:
@@ -258,9 +360,9 @@ class _Backward:
 
     def _leaf_grads(self, ins: Linear, dW: np.ndarray, db: np.ndarray) -> None:
         if ins.distinct:
-            self.leaf_grads[ins.weights] += dW
+            ins.add_weights(self.leaf_grads, dW)
             if ins.bias is not None:
-                self.leaf_grads[ins.bias] += db
+                ins.add_bias(self.leaf_grads, db)
         else:  # a weight used twice collects both gradients
             np.add.at(self.leaf_grads, ins.weights, dW)
             if ins.bias is not None:
@@ -308,12 +410,12 @@ def _leaf_list(name: str, items: Sequence[Value] | Value) -> list[Value]:
     if isinstance(items, Value):
         items = [items]
     items = list(items)
-    for v in items:
+    # one comprehension finds any offender (a model has tens of thousands of parameters)
+    for v in [v for v in items if not isinstance(v, Value) or v.children]:
         if not isinstance(v, Value):
             raise TypeError(f"{name} must be Values, got {type(v).__name__}")
-        if v.children:
-            raise ValueError(f"{name} must be leaves (Values not made by an op), got {v!r}")
-    if len({id(v) for v in items}) != len(items):
+        raise ValueError(f"{name} must be leaves (Values not made by an op), got {v!r}")
+    if len(set(map(id, items))) != len(items):
         raise ValueError(f"{name} lists a Value twice")
     return items
 

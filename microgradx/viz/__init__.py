@@ -9,14 +9,20 @@
 True
 """
 
-from .drawing import Drawing, GraphvizNotFoundError, draw
-from .steps import backward_steps, save_steps_html, stepper
+from .drawing import Drawing, GraphvizNotFoundError, LayoutTimeoutError, draw
+from .names import Namer, display_name
+from .steps import StepperPage, backward_steps, save_steps, save_steps_html, stepper
 
 __all__ = [
     "Drawing",
     "GraphvizNotFoundError",
+    "LayoutTimeoutError",
+    "Namer",
+    "StepperPage",
     "backward_steps",
+    "display_name",
     "draw",
+    "save_steps",
     "save_steps_html",
     "stepper",
 ]

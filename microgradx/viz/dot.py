@@ -14,17 +14,29 @@ expression always gives the same DOT text, byte for byte.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 
 import graphviz
 
+from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
-from ..ops import OPS
+from ..ops import OPS, local_grads_of
+from .names import Namer
+from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
-__all__ = ["DrawOptions", "FrameState", "build_digraph", "format_number", "local_grads"]
+__all__ = [
+    "DrawOptions",
+    "FrameState",
+    "build_digraph",
+    "definition",
+    "format_number",
+    "local_grads",
+]
 
 # Colours by role: (fill, border). Light fills keep black text readable on slides.
 ROLE_COLOURS = {
@@ -57,8 +69,13 @@ class DrawOptions:
     max_nodes: int = 1000
     clusters: bool = False
     collapse: bool | int = False
+    engine: str = "dot"
+    timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        object.__setattr__(self, "timeout", check_timeout(self.timeout))
         if self.rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {self.rankdir!r}")
         for name in ("show_data", "show_grad", "show_local_grads", "clusters"):
@@ -132,19 +149,21 @@ def format_number(x: float, precision: int = 4) -> str:
 
 def local_grads(node: Value) -> tuple[float, ...]:
     """∂node/∂operand for each operand of ``node``, from the op table."""
-    args = [c.data for c in node.children]
-    if node.param is not None:
-        args.append(node.param)
-    grads = OPS[node.op].local_grads(node.data, *args)
-    return tuple(grads[: len(node.children)])
+    return local_grads_of(node)
 
 
 def op_symbol(node: Value, precision: int = 4) -> str:
     """The symbol drawn in an op's oval: ``×``, ``σ``, ``^2`` for ``x ** 2``."""
-    symbol = OPS[node.op].symbol
-    if node.op == "pow" and node.param is not None:
-        return f"^{format_number(node.param, precision)}"
-    return symbol
+    return OPS[node.op].symbol_for(node.arg, lambda x: format_number(x, precision))
+
+
+def definition(node: Value, namer: Namer, precision: int = 4) -> str:
+    """What ``node`` is, by name: ``v = x × y``, ``a = σ(z)``, ``s = Σ(p, q, r)``, ``x``."""
+    if not node.children:
+        return namer(node)
+    operands = [namer.operand(c) for c in node.children]
+    rhs = OPS[node.op].caption(operands, node.arg, lambda x: format_number(x, precision))
+    return f"{namer(node)} = {rhs}"
 
 
 def count_nodes(root: Value, limit: int) -> int:
@@ -179,16 +198,24 @@ def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
 class _Builder:
     """Collects nodes, edges and clusters, then writes one ``graphviz.Digraph``."""
 
-    def __init__(self, root: Value, opts: DrawOptions, frame: FrameState | None) -> None:
+    def __init__(
+        self,
+        root: Value,
+        opts: DrawOptions,
+        frame: FrameState | None,
+        namer: Namer | None = None,
+    ) -> None:
         self.root = root
         self.opts = opts
         self.frame = frame
         self.order = topological_order(root)
         self.index = {v: i for i, v in enumerate(self.order)}
+        self.namer = namer if namer is not None else Namer(root, order=self.order)
         self.params = set(opts.params)
         self.highlight = set(opts.highlight)
         self.items: list[tuple[str, str, dict[str, str]]] = []  # (scope, id, attributes)
         self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.columns: list[list[str]] = []  # collapsed boxes of one scope, top to bottom
 
     # names and numbers
 
@@ -196,8 +223,8 @@ class _Builder:
         return format_number(x, self.opts.precision)
 
     def name(self, v: Value) -> str:
-        """The label, or ``#k`` (position in topological order) for unlabelled Values."""
-        return v.label or f"#{self.index[v]}"
+        """The readable name of ``v`` (see :mod:`microgradx.viz.names`)."""
+        return self.namer(v)
 
     def role(self, v: Value) -> str:
         if v is self.root:
@@ -206,7 +233,7 @@ class _Builder:
             return "parameter"
         if v.children:
             return "intermediate"
-        return "input" if v.label else "constant"
+        return "input" if self.namer.is_given(v) else "constant"
 
     def grad_text(self, v: Value) -> str:
         if self.frame is None:
@@ -217,11 +244,11 @@ class _Builder:
     # cells of the value tables
 
     def value_cells(self, v: Value) -> list[str]:
-        cells = []
-        if v.label:
-            cells.append(f"<b>{escape(v.label)}</b>")
-        elif self.frame is not None:  # the stepper's captions refer to #k
-            cells.append(f'<font color="#6b7280">#{self.index[v]}</font>')
+        name = escape(self.namer(v))
+        # names the user gave in bold; formulas and generated names in grey
+        cells = [
+            f"<b>{name}</b>" if self.namer.is_given(v) else f'<font color="#4b5563">{name}</font>'
+        ]
         if self.opts.show_data:
             cells.append(f"data {self.num(v.data)}")
         if self.opts.show_grad:
@@ -263,7 +290,7 @@ class _Builder:
         boxes: dict[str, list[Value]] = {}
         for v, g in groups.items():
             boxes.setdefault(g, []).append(v)
-        box_ids = {g: f"s{j}" for j, g in enumerate(boxes)}
+        box_ids = {g: f"s{j}" for j, g in enumerate(sorted(boxes, key=_natural))}
         if self.opts.collapse:
             drawn = len(self.order) - len(groups) + len(boxes)
             if drawn > self.opts.max_nodes:
@@ -281,14 +308,21 @@ class _Builder:
             i = self.index[v]
             border, fill, width = self.value_style(v)
             self.items.append(
-                (v.scope, f"v{i}", {"label": self.value_label(v, border, fill, width)})
+                (
+                    v.scope,
+                    f"v{i}",
+                    {
+                        "label": self.value_label(v, border, fill, width),
+                        "tooltip": definition(v, self.namer, self.opts.precision),
+                    },
+                )
             )
             if v.children:
                 self.add_op(v)
         for g, members in boxes.items():
             self.add_box(g, box_ids[g], members, groups)
 
-        seen_edges = set()
+        box_edges: dict[tuple[str, str], int] = {}  # (tail, head) -> scalar edges it stands for
         for v in self.order:
             if not v.children:
                 continue
@@ -305,19 +339,77 @@ class _Builder:
                         label=self.num(locals_[pos]),
                         fontcolor=LOCAL_GRAD,
                         fontsize="10",
-                        tooltip=f"∂{self.name(v)}/∂{self.name(child)} = {self.num(locals_[pos])}",
+                        tooltip=(
+                            f"∂{self.namer.term(v)}/∂{self.namer.term(child)} "
+                            f"= {self.num(locals_[pos])}"
+                        ),
                     )
                 if current:
                     attrs.update(color=HIGHLIGHT, penwidth="2")
                 if v in groups or child in groups:
-                    if (tail, head) in seen_edges:
-                        continue
-                    seen_edges.add((tail, head))
+                    box_edges[tail, head] = box_edges.get((tail, head), 0) + 1
+                    continue
                 self.edges.append((tail, head, attrs))
             if v not in groups:
                 i = self.index[v]
                 self.edges.append((f"v{i}op", f"v{i}", {}))
+        if boxes:
+            self.add_box_edges(box_edges, {box_ids[g]: g for g in boxes})
+            columns: dict[str, list[str]] = {}
+            for g in sorted(boxes, key=_natural):
+                columns.setdefault(g.rpartition("/")[0], []).append(box_ids[g])
+            self.columns = [ids for ids in columns.values() if len(ids) > 1]
         return self.digraph()
+
+    def add_box_edges(self, counts: dict[tuple[str, str], int], scopes: dict[str, str]) -> None:
+        """Edges into and out of collapsed boxes, each labelled with how many it stands for.
+
+        Where every box of one scope feeds many boxes of another (layer to layer),
+        the edges meet in one junction labelled with their total, instead of a
+        band of crossing lines.
+        """
+        parent = {box: scope.rpartition("/")[0] for box, scope in scopes.items()}
+        bundles: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+        for (tail, head), n in counts.items():
+            above_tail, above_head = parent.get(tail), parent.get(head)
+            if above_tail is not None and above_head is not None and above_tail != above_head:
+                bundles.setdefault((above_tail, above_head), []).append((tail, head, n))
+            else:
+                self.edges.append((tail, head, self.count_label(n)))
+        for k, items in enumerate(bundles.values()):
+            tails = sorted({t for t, _, _ in items}, key=lambda b: _natural(scopes[b]))
+            heads = sorted({h for _, h, _ in items}, key=lambda b: _natural(scopes[b]))
+            if len(items) <= max(len(tails), len(heads)):  # sparse: draw them one by one
+                for tail, head, n in items:
+                    self.edges.append((tail, head, self.count_label(n)))
+                continue
+            total = sum(n for _, _, n in items)
+            junction = f"j{k}"
+            self.items.append(
+                ("", junction, {
+                    "label": f"{total} edges",
+                    "shape": "box",
+                    "style": "rounded,filled",
+                    "fillcolor": "#ffffff",
+                    "color": "#9ca3af",
+                    "fontsize": "10",
+                    "fontcolor": "#4b5563",
+                    "margin": "0.05,0.02",
+                    "width": "0",
+                    "height": "0",
+                    "tooltip": f"{len(items)} box-to-box links standing for {total} edges",
+                })
+            )  # fmt: skip
+            for tail in tails:
+                self.edges.append((tail, junction, {"arrowhead": "none"}))
+            for head in heads:
+                self.edges.append((junction, head, {}))
+
+    @staticmethod
+    def count_label(n: int) -> dict[str, str]:
+        if n == 1:
+            return {}
+        return {"label": f"{n} edges", "fontsize": "10", "fontcolor": "#6b7280"}
 
     def add_op(self, v: Value) -> None:
         fill, border = OP_COLOURS
@@ -345,6 +437,10 @@ class _Builder:
         n_ops = sum(1 for v in members if v.children)
         n_params = sum(1 for v in members if v in self.params or v.is_param)
         rows = [self.value_cells(v) for v in leaving]
+        if len(rows) > 1:  # one row per sample, in the order the output reaches them
+            for k, cells in enumerate(rows):
+                cells[0] = f'<font color="#4b5563">sample {k}</font>'
+
         ncols = max([len(r) for r in rows] + [1])
         fill, border = SCOPE_COLOURS
         if self.highlight & inside:
@@ -398,6 +494,7 @@ class _Builder:
             )
         dot = graphviz.Digraph(
             "microgradx",
+            engine=opts.engine,
             graph_attr=graph_attr,
             node_attr={"shape": "plain", "fontname": FONT, "fontsize": "12"},
             edge_attr={"color": "#4b5563", "arrowsize": "0.7", "fontname": FONT},
@@ -433,13 +530,34 @@ class _Builder:
             container(scope.rpartition("/")[0]).subgraph(subgraphs[scope])
         for tail, head, attrs in self.edges:
             dot.edge(tail, head, **attrs)
+        if not clustered:
+            for ids in self.columns:  # neurons in index order, top to bottom
+                with dot.subgraph() as column:
+                    column.attr(rank="same")
+                    for a, b in pairwise(ids):
+                        column.edge(a, b, style="invis")
         return dot
 
 
-def build_digraph(root: Value, opts: DrawOptions, frame: FrameState | None = None):
-    """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``."""
+def _natural(text: str) -> list:
+    """Sort key reading digits as numbers: ``neuron2`` before ``neuron10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+@paused  # drawing walks the graph and makes many small objects: no collector
+def build_digraph(
+    root: Value,
+    opts: DrawOptions,
+    frame: FrameState | None = None,
+    namer: Namer | None = None,
+) -> graphviz.Digraph:
+    """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``.
+
+    ``namer`` names the Values (default: a :class:`~microgradx.viz.names.Namer` asking
+    the calling code for its names).
+    """
     if not opts.collapse:
         n = count_nodes(root, opts.max_nodes)
         if n > opts.max_nodes:
             raise _too_many(f"more than {opts.max_nodes}", "values", opts)
-    return _Builder(root, opts, frame).build()
+    return _Builder(root, opts, frame, namer).build()

@@ -7,31 +7,49 @@ from pathlib import Path
 
 import graphviz
 
+from .._atomic import atomic_write
 from ..engine import Value
 from .dot import DrawOptions, FrameState, build_digraph
-
-__all__ = ["INSTALL_GRAPHVIZ", "Drawing", "GraphvizNotFoundError", "draw"]
-
-INSTALL_GRAPHVIZ = (
-    "install Graphviz's dot program: sudo apt-get install graphviz (Debian/Ubuntu), "
-    "brew install graphviz (macOS) or conda install -c conda-forge graphviz"
+from .names import Namer
+from .render import (
+    DEFAULT_TIMEOUT,
+    INSTALL_GRAPHVIZ,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+    check_timeout,
+    run_graphviz,
 )
+
+__all__ = [
+    "DEFAULT_DPI",
+    "INSTALL_GRAPHVIZ",
+    "Drawing",
+    "GraphvizNotFoundError",
+    "LayoutTimeoutError",
+    "draw",
+]
 
 #: File suffixes :meth:`Drawing.save` writes; ``.dot`` and ``.gv`` are DOT text.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
+#: PNG resolution: sharp on a projector (the lecture graph is about 1850 px wide).
+DEFAULT_DPI = 200
 
 
-class GraphvizNotFoundError(RuntimeError):
-    """Rendering an image needs Graphviz's ``dot`` program, and it is not installed."""
+def _check_dpi(dpi: object) -> float:
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 2400:
+        raise ValueError(f"dpi must be a number from 10 to 2400, got {dpi!r}")
+    return float(dpi)
 
 
 class Drawing:
     """A drawn graph: DOT text always; SVG, PNG and PDF through Graphviz's ``dot``.
 
     Attributes:
-        digraph: the ``graphviz.Digraph``, to restyle or render with other options.
+        digraph: the ``graphviz.Digraph``, to restyle or render with other options;
+            ``digraph.engine`` is the layout program (``dot`` unless changed).
         caption: what this drawing shows (a stepper frame's arithmetic; else "").
         grads: for stepper frames, the gradient each Value has received so far.
+        timeout: seconds a layout may take (see :class:`LayoutTimeoutError`).
     """
 
     def __init__(
@@ -39,45 +57,51 @@ class Drawing:
         digraph: graphviz.Digraph,
         caption: str = "",
         grads: Mapping[Value, float] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.digraph = digraph
         self.caption = caption
         self.grads = dict(grads) if grads is not None else {}
-        self._images: dict[str, bytes] = {}
+        self.timeout = check_timeout(timeout)
+        self._images: dict[tuple[str, float | None], bytes] = {}
 
     @property
     def source(self) -> str:
         """The DOT text (needs no Graphviz program)."""
         return self.digraph.source
 
-    def render(self, format: str) -> bytes:  # noqa: A002 - graphviz's own name for it
-        """The drawing rendered by ``dot`` as ``format`` (``"svg"``, ``"png"``, ``"pdf"``)."""
-        if format not in self._images:
-            try:
-                self._images[format] = self.digraph.pipe(format=format)
-            except graphviz.ExecutableNotFound:
-                raise GraphvizNotFoundError(
-                    f"cannot render {format.upper()}: {INSTALL_GRAPHVIZ}"
-                ) from None
-            except graphviz.CalledProcessError as exc:
-                stderr = (exc.stderr or b"").decode("utf-8", "replace").strip()
-                raise RuntimeError(f"Graphviz could not render the graph: {stderr}") from None
-        return self._images[format]
+    def render(self, format: str, dpi: float | None = None) -> bytes:  # noqa: A002
+        """The drawing rendered by Graphviz as ``format`` (``"svg"``, ``"png"``, ``"pdf"``).
+
+        ``dpi`` sets the resolution of raster formats. The layout is stopped after
+        :attr:`timeout` seconds with a :class:`LayoutTimeoutError`.
+        """
+        key = (format, None if dpi is None else _check_dpi(dpi))
+        if key not in self._images:
+            self._images[key] = run_graphviz(
+                self.source,
+                format,
+                engine=self.digraph.engine,
+                timeout=self.timeout,
+                dpi=key[1],
+            )
+        return self._images[key]
 
     def svg(self) -> str:
         """The drawing as SVG text."""
         return self.render("svg").decode("utf-8")
 
-    def png(self) -> bytes:
-        """The drawing as PNG bytes."""
-        return self.render("png")
+    def png(self, dpi: float = DEFAULT_DPI) -> bytes:
+        """The drawing as PNG bytes at ``dpi`` dots per inch (default 200, for projectors)."""
+        return self.render("png", dpi)
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, dpi: float = DEFAULT_DPI) -> Path:
         """Write the drawing to ``path``; the suffix picks the format.
 
-        ``.svg``, ``.png`` and ``.pdf`` are rendered by ``dot``; ``.dot`` and ``.gv``
-        are the DOT text and need no Graphviz. The image is rendered before the file
-        is opened, so a failure never leaves a broken file behind.
+        ``.svg``, ``.png`` and ``.pdf`` are rendered by Graphviz (PNG at ``dpi``);
+        ``.dot`` and ``.gv`` are the DOT text and need no Graphviz. The file is
+        written atomically: rendered first, then written to a temporary file in the
+        same folder and moved into place, so a failure never leaves a broken file.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -87,9 +111,11 @@ class Drawing:
                 f"cannot tell the format of {str(path)!r} from its suffix; use one of {accepted}"
             )
         fmt = FORMATS[suffix]
-        data = self.source.encode("utf-8") if fmt is None else self.render(fmt)
-        path.write_bytes(data)
-        return path
+        if fmt is None:
+            data = self.source.encode("utf-8")
+        else:
+            data = self.render(fmt, dpi if fmt == "png" else None)
+        return atomic_write(path, data)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Jupyter's display: SVG when ``dot`` works, and always a text fallback."""
@@ -103,7 +129,7 @@ class Drawing:
     def __repr__(self) -> str:
         body = self.digraph.body
         n_values = sum(1 for line in body if "<table" in line)
-        text = f"<Drawing of {n_values} values"
+        text = f"<Drawing of {n_values} values" if n_values else "<Drawing"
         if self.caption:
             text += f": {self.caption.splitlines()[0]}"
         return text + ">"
@@ -122,6 +148,8 @@ def draw(
     max_nodes: int = 1000,
     clusters: bool = False,
     collapse: bool | int = False,
+    engine: str = "dot",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Drawing:
     """Draw the computational graph below ``root``.
 
@@ -145,7 +173,17 @@ def draw(
         clusters: draw each :func:`microgradx.scope` as a framed cluster.
         collapse: draw each scope as one box with its op count and the values that
             leave it; ``True`` collapses the innermost scopes (an MLP's neurons),
-            an int collapses at that depth (``1``: layers).
+            an int collapses at that depth (``1``: layers). Rows inside a box are
+            labelled by sample; edges between boxes are bundled and labelled with
+            how many connections they stand for.
+        engine: the Graphviz layout program (``"dot"``; ``"sfdp"`` is faster on
+            big graphs but not layered).
+        timeout: seconds a layout may take; past it a :class:`LayoutTimeoutError`
+            says what to do (``collapse=``, a smaller graph, a faster engine).
+
+    Every Value is shown by its readable name (:mod:`microgradx.viz.names`): its
+    label, else the name your code bound it to, else a short formula such as
+    ``x·y``, else a generated name such as ``t1``.
 
     Returns:
         A :class:`Drawing`; in Jupyter it displays itself.
@@ -158,15 +196,24 @@ def draw(
         show_grad=show_grad,
         precision=precision,
         show_local_grads=show_local_grads,
-        highlight=highlight,
-        params=params,
+        highlight=highlight,  # type: ignore[arg-type]  # made tuples by DrawOptions
+        params=params,  # type: ignore[arg-type]
         max_nodes=max_nodes,
         clusters=clusters,
         collapse=collapse,
+        engine=engine,
+        timeout=timeout,
     )
-    return Drawing(build_digraph(root, opts))
+    return Drawing(build_digraph(root, opts), timeout=opts.timeout)
 
 
-def draw_frame(root: Value, opts: DrawOptions, frame: FrameState) -> Drawing:
+def draw_frame(
+    root: Value, opts: DrawOptions, frame: FrameState, namer: Namer | None = None
+) -> Drawing:
     """One frame of the backward stepper (see :mod:`microgradx.viz.steps`)."""
-    return Drawing(build_digraph(root, opts, frame), caption=frame.caption, grads=frame.grads)
+    return Drawing(
+        build_digraph(root, opts, frame, namer),
+        caption=frame.caption,
+        grads=frame.grads,
+        timeout=opts.timeout,
+    )

@@ -1,0 +1,194 @@
+"""Training state in arrays: what ``fit(engine="tape")`` keeps while it trains.
+
+The scalar engine keeps a model's weights where a student can see them, one
+``Value`` per weight. Moving every weight between Values and arrays on every step
+would cost more than the step itself on a compiled tape, so during
+``fit(engine="tape")`` the parameters, their gradients and the optimizer's state
+(velocities, moments) live in numpy arrays:
+
+    loss, ∂J/∂θ   ← the compiled tapes, reading θ from the array
+    θ, state      ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
+
+The update is the optimizer's own :meth:`~microgradx.nn.optim.Optimizer.rule`, the
+same code the scalar engine runs per Value, so both engines compute the same numbers
+(up to the order of the sums inside the matrix products).
+
+**When the Values are brought up to date.** :meth:`TapeTraining.sync` writes the
+arrays back: every parameter's ``.data`` and ``.grad`` (the last step's gradient,
+as after a scalar step) and the optimizer's state lists. ``fit`` calls it when it
+returns (also after an error or an interruption) and, during training, at the end
+of every epoch in which something looks at the model: validation, callbacks (other
+than learning-rate schedules, which only change ``optimizer.lr``), early stopping.
+Between those points the Values hold the weights of the last synchronisation.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value
+from ..engine import sum as value_sum
+from .module import Module
+from .optim import Optimizer
+from .task import LossFn
+
+__all__ = ["TapeTraining"]
+
+# Each model's training tapes by (loss function, target), kept across fit calls.
+_TAPES: weakref.WeakKeyDictionary[Module, dict] = weakref.WeakKeyDictionary()
+
+
+class TapeTraining:
+    """A model's parameters, gradients and optimizer state as arrays, and the step on them.
+
+    Args:
+        model: the model being trained (its ``parameters()`` become the array θ).
+        optimizer: an optimizer over the model's parameters, in the model's order.
+        loss_fn: ``loss(outputs, target) -> Value`` for one sample.
+        targets: every sample's target (as the training task gives them).
+    """
+
+    def __init__(
+        self, model: Module, optimizer: Optimizer, loss_fn: LossFn, targets: Sequence
+    ) -> None:
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.params: list[Value] = model.parameters()
+        self.data = np.array([p.data for p in self.params], dtype=float)
+        self.grad = np.zeros(len(self.params))
+        self.states = optimizer.state_arrays()
+        self.stale = False  # True while the Values lag behind the arrays
+        self.targets = list(targets)
+        flat = np.asarray(self.targets) if self.targets else None
+        # numeric labels (class labels, ±1 for hinge): grouped with numpy each step
+        self._numeric = (
+            flat if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu" else None
+        )
+        cache = _TAPES.setdefault(model, {})
+        if cache.get("params") != [id(p) for p in self.params]:  # a changed model: retrace
+            cache.clear()
+            cache["params"] = [id(p) for p in self.params]
+        self._tapes: dict[Any, Any] = cache
+        self._last_groups: tuple[np.ndarray, list] | None = None
+
+    @staticmethod
+    def accepts(model: Module, optimizer: Optimizer) -> bool:
+        """Whether the optimizer updates exactly the model's parameters, in order."""
+        mine = model.parameters()
+        theirs = optimizer.params
+        return len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
+
+    def _model_tape(self, n_inputs: int) -> Any:
+        """The model's forward graph for one sample: inputs → outputs (watched)."""
+        from ..tape import compile as compile_tape
+
+        tape = self._tapes.get("model")
+        if tape is None or tape.n_inputs != n_inputs:
+            xs = [Value(0.0, f"x{j}") for j in range(n_inputs)]
+            out = self.model(xs)
+            outs = [out] if isinstance(out, Value) else list(out)
+            # the tape's output only has to reach every output: their sum does
+            top = outs[0] if len(outs) == 1 else value_sum(outs)
+            tape = self._tapes["model"] = compile_tape(top, xs, self.params, watch=outs)
+        return tape
+
+    def _loss_tape(self, key: Any, target: Any) -> tuple[Any, list[int], float]:
+        """One sample's loss as a function of the model's outputs, for one target.
+
+        Returns the tape (inputs: the outputs the loss reads), their columns, and
+        the loss itself when it reads none of them (a constant).
+        """
+        from ..graph import topological_order
+        from ..tape import compile as compile_tape
+
+        found = self._tapes.get((self.loss_fn, key))
+        if found is None:
+            outs = [Value(0.0, f"out{j}") for j in range(self.model.nout)]
+            loss = self.loss_fn(outs, target)
+            reached = set(topological_order(loss))
+            cols = [j for j, o in enumerate(outs) if o in reached]
+            tape = compile_tape(loss, [outs[j] for j in cols]) if cols else None
+            found = self._tapes[(self.loss_fn, key)] = (tape, cols, loss.data)
+        return found
+
+    def _groups(self, idx: np.ndarray) -> list[tuple[Any, Any, np.ndarray]]:
+        """``(key, target, rows)`` for each distinct target among the rows ``idx``.
+
+        Full-batch training asks for the same rows every step: the last answer is kept.
+        """
+        last = self._last_groups
+        if last is not None and len(last[0]) == len(idx) and np.array_equal(last[0], idx):
+            return last[1]
+        groups = self._find_groups(idx)
+        self._last_groups = (idx.copy(), groups)
+        return groups
+
+    def _find_groups(self, idx: np.ndarray) -> list[tuple[Any, Any, np.ndarray]]:
+        if self._numeric is not None:
+            keys, which = np.unique(self._numeric[idx], return_inverse=True)
+            if len(keys) == 1:
+                key = keys.tolist()[0]
+                return [(key, key, np.arange(len(idx)))]
+            return [(k, k, np.flatnonzero(which == i)) for i, k in enumerate(keys.tolist())]
+        groups: dict[Any, tuple[Any, list[int]]] = {}
+        for row, i in enumerate(idx.tolist()):
+            t = self.targets[i]
+            groups.setdefault(_target_key(t), (t, []))[1].append(row)
+        return [(k, t, np.array(rows)) for k, (t, rows) in groups.items()]
+
+    def step(self, X: np.ndarray, idx: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
+        """One optimizer step on the rows ``X`` (samples ``idx``): ``(mean loss, outputs)``.
+
+        ∂J/∂θ = (1/m)·Σₖ ∂Lₖ/∂θ + 2·l2·θ, then ``optimizer.step_arrays``.
+        """
+        if getattr(self.model, "dropout", 0.0) and self.model.training:
+            raise ValueError(
+                "engine='tape' replays one fixed graph and cannot apply dropout; "
+                "use engine='scalar' or dropout=0"
+            )
+        m = len(X)
+        inv = 1.0 / m
+        # forward through the model once for all rows ...
+        run = self._model_tape(X.shape[1]).forward(X, params=self.data)
+        outputs = run.watched
+        # ... each sample's loss and ∂Lₖ/∂outputs, one small tape per target ...
+        seeds = np.zeros_like(outputs)
+        total = 0.0
+        for key, target, rows in self._groups(idx):
+            tape, cols, constant = self._loss_tape(key, target)
+            if tape is None:
+                total += constant * len(rows)
+                continue
+            whole = len(rows) == m
+            out = outputs if whole else outputs[rows]
+            g = tape.grad_batch(out if len(cols) == out.shape[1] else out[:, cols], reduce="sum")
+            total += float(g.output.sum())
+            if whole and len(cols) == out.shape[1]:
+                seeds[:] = g.inputs
+            else:
+                seeds[np.ix_(rows, np.array(cols))] = g.inputs
+        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
+        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
+        if l2:
+            grad = grad + 2.0 * l2 * self.data
+        self.grad = grad
+        self.data, self.states = self.optimizer.step_arrays(self.data, grad, self.states)
+        self.stale = True
+        return total * inv, outputs
+
+    def sync(self) -> None:
+        """Write the arrays back: parameters' ``.data`` and ``.grad``, the optimizer's state."""
+        if not self.stale:
+            return
+        for p, x, g in zip(self.params, self.data.tolist(), self.grad.tolist()):
+            p.data = x
+            p.grad = g
+        self.optimizer.load_state_arrays(self.states)
+        self.stale = False
+
+
+def _target_key(t: Any) -> Any:
+    return tuple(_target_key(x) for x in t) if isinstance(t, (list, tuple)) else t

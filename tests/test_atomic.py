@@ -1,0 +1,63 @@
+"""Atomic writes: a write that fails half way leaves the old file exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+
+import pytest
+
+from microgradx import Value, draw
+from microgradx._atomic import atomic_write
+
+
+@pytest.fixture
+def file_size_limit():
+    """Make writes past 4 kB fail with EFBIG, as a full disk or a quota would."""
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, old_limit[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def test_atomic_write_replaces_the_file(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("old", encoding="utf-8")
+    os.chmod(path, 0o640)
+    assert atomic_write(path, "new ü") == path
+    assert path.read_text(encoding="utf-8") == "new ü"
+    assert path.stat().st_mode & 0o777 == 0o640  # the old file's permissions are kept
+    atomic_write(path, b"\x00\x01")
+    assert path.read_bytes() == b"\x00\x01"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_a_write_cut_short_leaves_the_old_file(tmp_path, file_size_limit):
+    path = tmp_path / "big.txt"
+    path.write_text("the previous good file", encoding="utf-8")
+    with pytest.raises(OSError):
+        atomic_write(path, "x" * 100_000)
+    assert path.read_text(encoding="utf-8") == "the previous good file"
+    assert [p.name for p in tmp_path.iterdir()] == ["big.txt"]
+
+
+def test_drawing_save_cut_short_leaves_the_old_drawing(tmp_path, file_size_limit):
+    v = Value(1.0, "x0")
+    for i in range(60):
+        v = v * 2.0 + i
+    path = tmp_path / "graph.dot"
+    path.write_text("digraph old {}", encoding="utf-8")
+    with pytest.raises(OSError):
+        draw(v).save(path)  # DOT text well over the limit
+    assert path.read_text(encoding="utf-8") == "digraph old {}"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.dot"]
+
+
+def test_missing_folder_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        atomic_write(tmp_path / "no" / "such.txt", "x")

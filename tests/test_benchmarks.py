@@ -1,0 +1,47 @@
+"""The benchmarks run (in their quick mode), print their tables and check their results.
+
+No timings are asserted: these tests only keep the scripts working.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_quick(script: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_engine_benchmark_prints_its_table_and_equal_gradients():
+    out = run_quick("bench_engine.py")
+    assert "fwd ns" in out and "bwd ns" in out and "bytes" in out
+    for workload in ("built-in sum", "microgradx.sum", "chain", "lecture graph", "lecture loop"):
+        assert workload in out
+    for engine in ("micrograd", "microgradx", "gc_paused()"):
+        assert engine in out
+    assert "gradients: equal in both engines for every workload" in out
+
+
+def test_tape_benchmark_prints_its_tables():
+    out = run_quick("bench_tape.py")
+    assert "tape fit" in out and "tape/numpy" in out
+    assert "losses and weights after 3 steps: equal in every engine" in out
+    assert "compile ms" in out
+    rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
+    assert len(rows) >= 4 + 2  # 2 widths × 2 batches, and the compile table's 2 widths
+
+
+def test_mlp_benchmark_prints_its_table():
+    out = run_quick("bench_mlp.py")
+    assert "micrograd 0.1.0" in out and "ms / step" in out
