@@ -291,3 +291,17 @@ def test_grad_norm_of_dead_relu_layers_is_zero():
     history = fit(model, X, y, loss="hinge", epochs=1, progress=False)
     first, last = history.grad_norm[0]
     assert first == 0.0 and last == pytest.approx(0.5)  # only the output bias: mean of −t
+
+
+def test_the_tape_engine_records_the_same_gradient_norms():
+    X, y = make_moons(30, noise=0.1, seed=1)
+    runs = {}
+    for engine in ("scalar", "tape"):
+        model = MLP(2, [5, 4, 1], seed=2)
+        runs[engine] = fit(
+            model, X, y, loss="hinge", l2=1e-3, optimizer=SGD(model.parameters(), lr=0.2),
+            epochs=3, batch_size=10, progress=False, engine=engine,
+        )  # fmt: skip
+    for a, b in zip(runs["scalar"].grad_norm, runs["tape"].grad_norm):
+        assert a == pytest.approx(b, rel=1e-9)
+    assert all(len(norms) == 3 and min(norms) > 0 for norms in runs["tape"].grad_norm)
