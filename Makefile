@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install dot browser lint typecheck bench clean test-extras dist docs
+.PHONY: test demo install dot browser lint typecheck bench clean test-extras dist docs browser-test
 
 install: $(STAMP)
 
@@ -90,6 +90,17 @@ $(DOCS_STAMP): $(STAMP)
 
 docs: $(DOCS_STAMP) dot
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# JupyterLab in headless Chromium (Debian's chromium and chromedriver, driven by Selenium):
+# notebooks run, drawings appear, sliders redraw. Screenshots go to build/screenshots/.
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	@touch $@
+
+browser-test: $(BROWSER_STAMP) dot browser
+	MICROGRADX_BROWSER_TESTS=1 timeout 900 $(BIN)/python -m pytest -p no:cacheprovider tests/browser
 
 # Wheel and sdist in dist/.
 dist: $(EXTRAS_STAMP)

@@ -30,6 +30,7 @@ from typing import overload
 import numpy as np
 
 from . import engine
+from ._gc import paused
 from .engine import Value, ValueLike, _as_value
 from .graph import topological_order
 from .ops import OPS, args_of
@@ -51,6 +52,7 @@ def grad(output: Value, inputs: Value, create_graph: bool = False) -> Value: ...
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]: ...
 
 
+@paused  # walking and building graphs: no cycles to collect (see _gc.py)
 def grad(
     output: Value, inputs: Value | Sequence[Value], create_graph: bool = False
 ) -> Value | list[Value]:

@@ -36,7 +36,17 @@ _anomaly = False  # True inside detect_anomaly(): non-finite numbers raise
 _scope: str | None = None  # "layer0/neuron3" inside scope("layer0"), scope("neuron3")
 
 
-class Value:
+if TYPE_CHECKING:
+
+    class _ValueType(type):
+        # ``Value.tanh`` and the other methods made from the op table, for type checkers.
+        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
+
+else:
+    _ValueType = type
+
+
+class Value(metaclass=_ValueType):
     """A scalar in a computational graph: its value, its gradient, and its history.
 
     Attributes:
@@ -96,8 +106,12 @@ class Value:
     @staticmethod
     def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Value:
         """Apply ``op`` to ``children`` and record the new node in the graph."""
-        if len(children) == 2 and arg is None:  # most nodes; unrolled for speed
+        n = len(children)
+        args: tuple[float, ...]
+        if n == 2 and arg is None:  # most nodes; unrolled for speed
             args = (children[0].data, children[1].data)
+        elif n == 1 and arg is None:  # activations
+            args = (children[0].data,)
         else:
             args = operand_args(children, arg)
         try:
@@ -220,6 +234,13 @@ class Value:
                     da, db = rule.local_grads(node.data, a.data, b.data)
                 a.grad += da * upstream
                 b.grad += db * upstream
+            elif len(children) == 1 and node.arg is None:  # activations, unrolled too
+                (a,) = children
+                try:
+                    (da,) = rule.df(node.data, a.data)
+                except MATH_ERRORS:
+                    (da,) = rule.local_grads(node.data, a.data)
+                a.grad += da * upstream
             else:
                 args = operand_args(children, node.arg)
                 for child, local in zip(children, rule.local_grads(node.data, *args)):
@@ -322,7 +343,10 @@ def _method_for(op: Op) -> Callable[..., Value]:
 
         method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"{op.symbol}: {name}{signature}. {op.formula}".rstrip(". ") + "."
+    method.__doc__ = (
+        f"x.{name}{signature}: the op {name!r} (drawn {op.symbol}). Local derivative: "
+        f"{op.formula or 'see OPS[' + repr(name) + ']'}."
+    )
     return method
 
 

@@ -21,7 +21,7 @@ from numbers import Real
 
 from .engine import Value
 from .graph import topological_order
-from .ops import OPS
+from .ops import OPS, local_grads_of
 
 __all__ = ["BackpropReport", "BackpropRow", "Term", "check_backprop", "true_gradients"]
 
@@ -162,11 +162,7 @@ def true_gradients(
     terms: dict[Value, list[Term]] = {output: []}
     for node in topological_order(output, reverse=True, leaves=False):
         upstream = grads[node]
-        args = [c.data for c in node.children]
-        if node.param is not None:
-            args.append(node.param)
-        locals_ = OPS[node.op].local_grads(node.data, *args)[: len(node.children)]
-        for child, local in zip(node.children, locals_):
+        for child, local in zip(node.children, local_grads_of(node)):  # ∂node/∂child
             grads[child] = grads.get(child, 0.0) + upstream * local
             terms.setdefault(child, []).append(Term(names[node], upstream, local))
     return grads, terms
@@ -208,8 +204,8 @@ def _formula(node: Value, operands: list[str]) -> str:
     """``a·b``, ``σ(a)``, ``a^2``; "" when longer than :data:`_LONGEST` characters."""
     if node.op in _INFIX and len(operands) == 2:
         text = f"{operands[0]}{_INFIX[node.op]}{operands[1]}"
-    elif node.op == "pow" and node.param is not None:
-        text = f"{operands[0]}^{node.param:g}"
+    elif node.op == "pow" and node.arg is not None:
+        text = f"{operands[0]}^{node.arg:g}"
     else:
         text = f"{OPS[node.op].symbol}({', '.join(operands)})"
     return text if len(text) <= _LONGEST else ""

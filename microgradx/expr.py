@@ -12,8 +12,7 @@ Lecture graphs are easiest to write as text::
 
 The language has numbers, names, ``+ - * / **``, unary ``-`` and ``+``, parentheses,
 a function for every op in the table :data:`microgradx.OPS` that has a ``Value``
-method (``exp log tanh sigmoid relu leaky_relu abs max min sin cos sqrt`` and any op
-registered later; :data:`FUNCTIONS` lists them), and lines
+method, ops registered at run time included (:data:`FUNCTIONS` lists them), and lines
 ``name = expression`` (separated by ``;`` or newlines) that name intermediate
 values. The last line is the output. Each operation becomes the matching
 :class:`~microgradx.Value` operation, so the graph is the one you would build by
@@ -563,7 +562,7 @@ def _evaluate(root: ast.expr, env: dict[str, float | Value], lines: list[str]) -
     """Build the Values of a checked expression (iteratively: no recursion on depth).
 
     Number literals stay floats until an operation meets them, so ``x**2`` keeps 2
-    as the exponent parameter and ``-3`` is the number −3, as in Python; operations
+    as the exponent (the node's ``arg``) and ``-3`` is the number −3, as in Python; operations
     between two numbers are made on a constant Value, never in Python arithmetic.
     """
     results: list[float | Value] = []

@@ -93,7 +93,11 @@ def numeric_grad(
 
 @dataclass(frozen=True)
 class GradcheckRow:
-    """One input's result: autograd vs central difference."""
+    """One row: autograd against the central difference.
+
+    For ``order=1`` a row is one input xᵢ (``value`` is xᵢ); for ``order=2`` one pair
+    ∂²/∂xᵢ∂xⱼ (``value`` is xⱼ, the input the difference steps along).
+    """
 
     name: str
     value: float

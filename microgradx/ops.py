@@ -170,6 +170,8 @@ class Op:
 
 def _method_usage(op: Op) -> str:
     """How a method op is written: ``x.tanh()``, ``x.max(y)``, ``x.leaky_relu(slope=0.01)``."""
+    if not op.method:
+        return f"Value.apply({op.name!r}, ...)"
     operands = {1: [], 2: ["y"]}.get(op.arity or 0, ["*others"])
     if op.arg_name is not None:
         operands.append(f"{op.arg_name}={op.arg_default!r}")

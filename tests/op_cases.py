@@ -61,8 +61,11 @@ class Case:
         build: the op on Values, for ops reached through operators; ``None``: the
             ``Value`` method of the same name.
         d2: closed-form second derivative ∂²/∂a² (one-operand ops), if known.
-        kinks: operand values where a derivative jumps; finite differences skip
-            points within a step of them.
+        kink: the distance from a point to the nearest place where a derivative jumps
+            (``|a|`` for relu, ``|a − b|`` for max); finite differences skip points
+            within a step of it. ``None``: smooth on its whole range.
+        ranges: where random points are drawn, one ``(low, high)`` per operand
+            (inside the op's domain, away from poles).
     """
 
     ref: Callable[..., float]
@@ -70,18 +73,31 @@ class Case:
     arg: float | None = None
     build: Callable[..., Value] | None = None
     d2: Callable[[float], float] | None = None
-    kinks: tuple[float, ...] = ()
+    kink: Callable[..., float] | None = None
+    ranges: tuple[tuple[float, float], ...] = ((-3.0, 3.0), (-3.0, 3.0))
 
 
 CASES: dict[str, Case] = {
     "add": Case(lambda a, b: a + b, ((1.5, -2.0), (0.0, 3.0)), build=lambda a, b: a + b),
     "sub": Case(lambda a, b: a - b, ((1.5, -2.0), (-4.0, 0.5)), build=lambda a, b: a - b),
     "mul": Case(lambda a, b: a * b, ((1.5, -2.0), (0.0, 3.0)), build=lambda a, b: a * b),
-    "div": Case(lambda a, b: a / b, ((1.5, -2.0), (-3.0, 0.25)), build=lambda a, b: a / b),
+    "div": Case(
+        lambda a, b: a / b,
+        ((1.5, -2.0), (-3.0, 0.25)),
+        build=lambda a, b: a / b,
+        ranges=((-3.0, 3.0), (0.25, 3.0)),
+    ),
     "neg": Case(lambda a: -a, ((1.5,), (-0.3,)), build=lambda a: -a, d2=lambda a: 0.0),
-    "pow": Case(lambda a, b: a**b, ((1.5, 2.5), (0.7, -1.3), (2.0, 0.0)), build=lambda a, b: a**b),
+    "pow": Case(
+        lambda a, b: a**b,
+        ((1.5, 2.5), (0.7, -1.3), (2.0, 0.0)),
+        build=lambda a, b: a**b,
+        ranges=((0.25, 3.0), (-2.0, 2.0)),
+    ),
     "exp": Case(math.exp, ((0.3,), (-2.0,), (4.0,)), d2=math.exp),
-    "log": Case(math.log, ((0.3,), (2.0,), (50.0,)), d2=lambda a: -1 / (a * a)),
+    "log": Case(
+        math.log, ((0.3,), (2.0,), (50.0,)), d2=lambda a: -1 / (a * a), ranges=((0.1, 50.0),)
+    ),
     "tanh": Case(
         math.tanh,
         ((0.3,), (-2.0,), (0.0,)),
@@ -92,17 +108,17 @@ CASES: dict[str, Case] = {
         ((0.3,), (-2.0,), (0.0,)),
         d2=lambda a: ref_sigmoid(a) * (1 - ref_sigmoid(a)) * (1 - 2 * ref_sigmoid(a)),
     ),
-    "relu": Case(lambda a: max(a, 0.0), ((0.3,), (-2.0,)), d2=lambda a: 0.0, kinks=(0.0,)),
+    "relu": Case(lambda a: max(a, 0.0), ((0.3,), (-2.0,)), d2=lambda a: 0.0, kink=abs),
     "leaky_relu": Case(
         lambda a, slope: a if a > 0 else slope * a,
         ((0.3,), (-2.0,)),
         arg=0.1,
         d2=lambda a: 0.0,
-        kinks=(0.0,),
+        kink=abs,
     ),
-    "abs": Case(abs, ((0.3,), (-2.0,)), d2=lambda a: 0.0, kinks=(0.0,)),
-    "max": Case(max, ((0.3, 1.0), (2.0, -1.0))),
-    "min": Case(min, ((0.3, 1.0), (2.0, -1.0))),
+    "abs": Case(abs, ((0.3,), (-2.0,)), d2=lambda a: 0.0, kink=abs),
+    "max": Case(max, ((0.3, 1.0), (2.0, -1.0)), kink=lambda a, b: abs(a - b)),
+    "min": Case(min, ((0.3, 1.0), (2.0, -1.0)), kink=lambda a, b: abs(a - b)),
     "sum": Case(
         lambda *v: math.fsum(v),
         ((1.0, 2.0, 3.0), (-0.5, 0.25, 4.0, 8.0)),
@@ -110,7 +126,12 @@ CASES: dict[str, Case] = {
     ),
     "sin": Case(math.sin, ((0.3,), (-2.0,), (4.0,)), d2=lambda a: -math.sin(a)),
     "cos": Case(math.cos, ((0.3,), (-2.0,), (4.0,)), d2=lambda a: -math.cos(a)),
-    "sqrt": Case(math.sqrt, ((0.3,), (2.0,), (50.0,)), d2=lambda a: -0.25 * a**-1.5),
+    "sqrt": Case(
+        math.sqrt,
+        ((0.3,), (2.0,), (50.0,)),
+        d2=lambda a: -0.25 * a**-1.5,
+        ranges=((0.1, 50.0),),
+    ),
 }
 
 
@@ -129,6 +150,17 @@ def reference(name: str) -> Callable[..., float]:
     if case.arg is None:
         return case.ref
     return lambda *args: case.ref(*args, case.arg)
+
+
+def near_kink(name: str, point: Sequence[float]) -> bool:
+    """True if ``point`` is within a central-difference step (2h) of the op's kink."""
+    kink = CASES[name].kink
+    return kink is not None and kink(*point) <= 2 * max(step(x) for x in point)
+
+
+def arity(name: str) -> int:
+    """How many operands the test points of op ``name`` have."""
+    return len(CASES[name].points[0])
 
 
 def points() -> list[tuple[str, tuple[float, ...]]]:

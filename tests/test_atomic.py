@@ -5,24 +5,26 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import subprocess
+import sys
 
 import pytest
 
-from microgradx import Value, draw
 from microgradx._atomic import atomic_write
 
 
-@pytest.fixture
-def file_size_limit():
-    """Make writes past 4 kB fail with EFBIG, as a full disk or a quota would."""
-    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
-    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, old_limit[1]))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
-        signal.signal(signal.SIGXFSZ, old_handler)
+def run_with_file_size_limit(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a child Python whose writes past 4 kB fail with EFBIG, as a full
+    disk or a quota would. The limit is the child's alone: this process (and the log
+    its output may go to) keeps writing freely."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=limit, timeout=60
+    )
 
 
 def test_atomic_write_replaces_the_file(tmp_path):
@@ -37,23 +39,28 @@ def test_atomic_write_replaces_the_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
-def test_a_write_cut_short_leaves_the_old_file(tmp_path, file_size_limit):
+def test_a_write_cut_short_leaves_the_old_file(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("the previous good file", encoding="utf-8")
-    with pytest.raises(OSError):
-        atomic_write(path, "x" * 100_000)
+    child = run_with_file_size_limit(
+        f"from microgradx._atomic import atomic_write\natomic_write({str(path)!r}, 'x' * 100_000)"
+    )
+    assert child.returncode != 0 and "File too large" in child.stderr
     assert path.read_text(encoding="utf-8") == "the previous good file"
     assert [p.name for p in tmp_path.iterdir()] == ["big.txt"]
 
 
-def test_drawing_save_cut_short_leaves_the_old_drawing(tmp_path, file_size_limit):
-    v = Value(1.0, "x0")
-    for i in range(60):
-        v = v * 2.0 + i
+def test_drawing_save_cut_short_leaves_the_old_drawing(tmp_path):
     path = tmp_path / "graph.dot"
     path.write_text("digraph old {}", encoding="utf-8")
-    with pytest.raises(OSError):
-        draw(v).save(path)  # DOT text well over the limit
+    child = run_with_file_size_limit(
+        "from microgradx import Value, draw\n"
+        "v = Value(1.0, 'x0')\n"
+        "for i in range(60):\n"
+        "    v = v * 2.0 + i\n"
+        f"draw(v).save({str(path)!r})"  # DOT text well over the limit
+    )
+    assert child.returncode != 0 and "File too large" in child.stderr
     assert path.read_text(encoding="utf-8") == "digraph old {}"
     assert [p.name for p in tmp_path.iterdir()] == ["graph.dot"]
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from op_cases import CASES, build, central, close, points, reference
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from op_cases import CASES, arity, build, central, close, near_kink, points, reference
 
 import microgradx
 from microgradx import OPS, Value, ops, parse
@@ -265,3 +267,45 @@ def test_readme_op_table_is_the_table():
     start = readme.index("<!-- op table:")
     table = readme[readme.index("\n", start) + 1 : readme.index("<!-- end of op table -->")]
     assert table.strip() == ops.markdown_table()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_op_runs_on_the_tape_as_in_the_engine(name):
+    case = CASES[name]
+    width = len(case.points[0])
+    rows = np.array([p for p in case.points if len(p) == width])
+    inputs = [Value(x) for x in rows[0]]
+    tape = microgradx.compile(build(name, inputs), inputs=inputs)
+    got = tape.grad_batch(rows)
+    for r, row in enumerate(rows):
+        leaves = [Value(x) for x in row]
+        out = build(name, leaves)
+        out.backward()
+        assert got.output[r] == pytest.approx(out.data, rel=1e-12, abs=1e-12), name
+        for i, leaf in enumerate(leaves):
+            assert got.inputs[r, i] == pytest.approx(leaf.grad, rel=1e-12, abs=1e-12), name
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(data=st.data())
+@pytest.mark.parametrize("name", list(CASES))
+def test_random_points_match_central_differences_away_from_kinks(name, data):
+    case = CASES[name]
+    point = tuple(
+        data.draw(st.floats(low, high), label=f"x{i}")
+        for i, (low, high) in zip(range(arity(name)), case.ranges)
+    )
+    assume(not near_kink(name, point))
+    ref = reference(name)
+    leaves = [Value(x) for x in point]
+    out = build(name, leaves)
+    out.backward()
+    for i, leaf in enumerate(leaves):
+        numeric = central(ref, point, i)
+        assert close(leaf.grad, numeric, scale=ref(*point)), (name, point, i)
+
+
+def test_points_at_a_kink_are_skipped():
+    assert near_kink("relu", (1e-7,)) and not near_kink("relu", (1e-3,))
+    assert near_kink("max", (1.0, 1.0 + 1e-6)) and not near_kink("max", (1.0, 1.1))
+    assert not near_kink("tanh", (0.0,))

@@ -361,6 +361,7 @@ def test_compare_callable_positional_and_keyword():
         ("relu(a) + abs(a)", {"a": 0.0}),  # relu'(0) = 0, |·|'(0) = 0 in both
         ("max(a, b) + min(a, c)", {"a": 2.0, "b": 2.0, "c": 5.0}),  # a tie splits ½/½
         ("log(a) + 1 / b", {"a": -1.0, "b": 0.0}),  # nan and inf agree
+        ("sin(a) * cos(b) + sqrt(a * b)", {"a": 0.7, "b": 2.5}),
         ("sin(a) * cos(b) + sqrt(c)", {"a": 0.3, "b": -1.2, "c": 2.5}),
     ],
 )
@@ -373,6 +374,17 @@ def test_every_op_has_a_torch_form():
     from microgradx.compare import _torch_ops
 
     assert set(_torch_ops(torch)) == set(OPS)
+
+
+def test_an_op_registered_at_run_time_is_named():
+    from microgradx.ops import Op, registered
+
+    cube = Op(
+        name="cube", symbol="³", arity=1, f=lambda a: a * a * a,
+        df=lambda out, a: (3 * a * a,), formula="d/da a³ = 3a²", method=True,
+    )  # fmt: skip
+    with registered(cube), pytest.raises(NotImplementedError, match="'cube'"):
+        compare_with_torch("cube(x) + 1", {"x": 2.0}, show=False)
 
 
 def test_a_wrong_engine_is_reported(monkeypatch, capsys):

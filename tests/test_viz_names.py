@@ -110,3 +110,16 @@ def test_private_names_are_ignored():
 def test_unknown_value_is_a_clear_error():
     with pytest.raises(KeyError, match="not part of this graph"):
         Namer(Value(1.0), bound={})(Value(2.0))
+
+
+def test_derivative_names_are_wrapped_inside_other_derivatives():
+    from microgradx import grad
+
+    x, y = Value(3.0, "x"), Value(2.0, "y")
+    f = x * y * x
+    f.label = "f"
+    g = grad(f, [x], create_graph=True)[0]  # ∂f/∂x = 2xy, a graph of its own
+    captions = "\n".join(frame.caption for frame in backward_steps(g))
+    assert "∂∂" not in captions
+    # ∂(∂f/∂x)/∂y = 2x = 6, summed over the two products that read y
+    assert "∂(∂f/∂x)/∂y += " in captions and "sum 3 + 3 = 6" in captions

@@ -199,10 +199,13 @@ class Namer:
     def term(self, v: Value) -> str:
         """The name of ``v`` ready to sit inside math: ``(w+x·y)`` for a formula name.
 
-        ``∂f/∂(x·y)`` and ``(w+x·y) × z`` read unambiguously where ``∂f/∂x·y`` would not.
+        ``∂f/∂(x·y)`` and ``(w+x·y) × z`` read unambiguously where ``∂f/∂x·y`` would not;
+        a name that is itself a derivative is wrapped too: ``∂(∂f/∂x)/∂y``.
         """
         name = self(v)
-        return f"({name})" if self._precedence.get(v, 3) < 3 else name
+        if self._precedence.get(v, 3) < 3 or ("/" in name and not name.startswith("(")):
+            return f"({name})"
+        return name
 
     def operand(self, v: Value) -> str:
         """How ``v`` reads as an operand in a formula: its term, or a constant's number."""
