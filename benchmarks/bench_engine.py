@@ -19,8 +19,8 @@ Workloads (the graph-building code is the same text for both engines):
 * ``wide, microgradx.sum``: the same products under one n-ary ``Σ`` node (micrograd
   has no n-ary sum: its row is the built-in-sum one);
 * ``chain``: ``v = v + x`` 10,000 times;
-* ``lecture graph``: ``(w + x*y)*z`` with fresh leaves, built 100,000 times (all kept),
-  then ``backward`` on each;
+* ``lecture graph``: ``(w + x*y)*z`` with fresh leaves, built 100,000 times, as a lecture
+  rebuilds it: 100 rounds of 1,000 graphs built, then ``backward`` on each, then dropped;
 * ``lecture loop``: micrograd's training loop written by hand — an MLP 2-8-8-1 of
   ``sum(wi*xi ...) + b`` neurons with relu, hinge loss over 40 points plus L2,
   ``zero_grad``, ``backward``, ``p.data -= lr*p.grad`` — for 3 steps.
@@ -106,16 +106,20 @@ def lecture_leaves(cls, n: int) -> Run:
     return Run(cls)  # leaves are made inside the timed loop, as in a lecture
 
 
-def lecture_graphs(n: int) -> Callable[[Run], None]:
+def lecture_graphs(n: int, rounds: int = 100) -> Callable[[Run], None]:
+    """``n // rounds`` graphs per call, called ``rounds`` times (the previous ones dropped)."""
+    per_round = max(1, n // rounds)
+
     def build(run: Run) -> None:
         cls = run.cls
         roots = []
-        for _ in range(n):
+        for _ in range(per_round):
             w, x, y, z = cls(5.0), cls(3.0), cls(2.0), cls(4.0)
             roots.append((w + x * y) * z)
         run.roots = roots
         run.leaves = [w, x, y, z]  # the last graph's: their gradients are compared
 
+    build.steps = rounds  # type: ignore[attr-defined]
     return build
 
 

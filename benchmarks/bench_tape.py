@@ -164,7 +164,7 @@ def compile_table(widths: list[int]) -> list[tuple[int, float, float, int]]:
     rows = []
     for width in widths:
         builds, compiles = [], []
-        for _ in range(3):
+        for _ in range(5):
             model = model_for(width)
             xs = [Value(0.0, "x0"), Value(0.0, "x1")]
             t0 = time.perf_counter()
@@ -244,6 +244,6 @@ def main(quick: bool, rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
-    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (3)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (5)")
     args = parser.parse_args()
-    main(args.quick, args.rounds or (1 if args.quick else 3))
+    main(args.quick, args.rounds or (1 if args.quick else 5))

@@ -6,8 +6,13 @@ would cost more than the step itself on a compiled tape, so during
 ``fit(engine="tape")`` the parameters, their gradients and the optimizer's state
 (velocities, moments) live in numpy arrays:
 
-    loss, ∂J/∂θ   ← the compiled tapes, reading θ from the array
-    θ, state      ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
+    outputs        ← the model's tape, forward over the batch (θ read from the array)
+    Lₖ, ∂Lₖ/∂out   ← one small tape per target: the loss as a function of the outputs
+    ∂J/∂θ          ← the model's tape, backward from (1/m)·∂Lₖ/∂out, plus 2·l2·θ
+    θ, state       ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
+
+The model is traced once (inputs → outputs) and the loss once per target (outputs →
+loss), so the large matrix products run once per step whatever the number of labels.
 
 The update is the optimizer's own :meth:`~microgradx.nn.optim.Optimizer.rule`, the
 same code the scalar engine runs per Value, so both engines compute the same numbers
@@ -38,7 +43,8 @@ from .task import LossFn
 
 __all__ = ["TapeTraining"]
 
-# Each model's training tapes by (loss function, target), kept across fit calls.
+# Each model's training tapes, kept across fit calls: "model" (inputs → outputs) and the
+# loss tapes by (loss function, target).
 _TAPES: weakref.WeakKeyDictionary[Module, dict] = weakref.WeakKeyDictionary()
 
 

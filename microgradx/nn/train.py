@@ -285,7 +285,8 @@ def fit(
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            model.train()
+            if arrays is None or not model.training:  # the tape: its modules need no walk
+                model.train()
             loss_sum, correct = 0.0, 0
             lr_used = opt.lr
             for idx, _ in batches(index, index, batch_size, batch_size is not None, rng):

@@ -194,15 +194,13 @@ class _Compiler:
             children = children[:-1]
         if not children:
             return None
-        if {c.op for c in children} != {"mul"} or {c.param for c in children} != {None}:
+        if {(c.op, c.param) for c in children} != {("mul", None)}:
             return None
         if max(map(self.n_users.__getitem__, children)) != 1:
             return None
         weights, xs = zip(*[c.children for c in children])
-        if any([w.children for w in weights]):
-            return None
         w = list(map(leaf.get, map(slot.__getitem__, weights)))
-        if None in w:
+        if None in w:  # a weight that is not a leaf (leaf holds only leaves)
             return None
         return tuple(map(slot.__getitem__, xs)), w, bias  # type: ignore[return-value]
 
@@ -253,6 +251,8 @@ class _Compiler:
             ):
                 act, act_param = OPS[first.op], first.param
                 act_outs = tuple(self.slot[a] for a in acts)
+        w_grid = _grid(weights)
+        b_grid = None if bias is None else _grid(bias[:, None])
         return Linear(
             outs=tuple(self.slot[m] for m in members),
             inputs=inputs,
@@ -261,10 +261,11 @@ class _Compiler:
             act=act,
             act_param=act_param,
             act_outs=act_outs,
-            distinct=len(np.unique(weights)) == weights.size
-            and (bias is None or len(np.unique(bias)) == len(bias)),
-            w_grid=_grid(weights),
-            b_grid=None if bias is None else _grid(bias[:, None]),
+            # indices on a grid are distinct; otherwise count them
+            distinct=(w_grid is not None or len(np.unique(weights)) == weights.size)
+            and (bias is None or b_grid is not None or len(np.unique(bias)) == len(bias)),
+            w_grid=w_grid,
+            b_grid=b_grid,
         )
 
 
