@@ -43,7 +43,7 @@ LR, ALPHA = 0.05, 1e-4
 
 
 def make_models():
-    ours = MLP(2, [16, 16, 1], init="uniform", seed=0)
+    ours = MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=0)
     peer = PeerMLP(2, [16, 16, 1])
     for p, q in zip(ours.parameters(), peer.parameters(), strict=True):
         q.data = p.data  # identical starting weights (both: neurons in order, bias last)

@@ -23,7 +23,7 @@ def one_sample_loss() -> microgradx.Value:
     """Squared error of MLP(2, [16, 16, 1]) on one point."""
     model = nn.MLP(2, [16, 16, 1], seed=0)
     x = [microgradx.Value(0.5, "x0"), microgradx.Value(-1.2, "x1")]
-    (score,) = model(x)
+    score = model(x)
     loss = (score - 1.0) ** 2
     loss.label = "loss"
     return loss

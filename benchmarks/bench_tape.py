@@ -43,7 +43,7 @@ LR, ALPHA = 0.05, 1e-4
 
 
 def model_for(width: int) -> MLP:
-    return MLP(2, [width, width, 1], init="uniform", seed=0)
+    return MLP(2, [width, width, 1], activation="relu", init="uniform", seed=0)
 
 
 def weights(model: MLP) -> list[np.ndarray]:

@@ -41,7 +41,7 @@ def network() -> list[Path]:
 def collapsed() -> list[Path]:
     model = nn.MLP(2, [4, 4, 1], seed=0)
     X = [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]]
-    loss = microgradx.sum((model(x)[0] - 1.0) ** 2 for x in X) / len(X)
+    loss = microgradx.sum((model(x) - 1.0) ** 2 for x in X) / len(X)
     loss.label = "loss"
     loss.backward()
     return [loss.draw(collapse=True).save(DOCS / "collapsed_mlp.png", dpi=120)]

@@ -21,7 +21,8 @@ from numbers import Real
 
 from .engine import Value
 from .graph import topological_order
-from .ops import OPS
+from .ops import local_grads_of
+from .viz.names import Namer, caller_names
 
 __all__ = ["BackpropReport", "BackpropRow", "Term", "check_backprop", "true_gradients"]
 
@@ -162,11 +163,7 @@ def true_gradients(
     terms: dict[Value, list[Term]] = {output: []}
     for node in topological_order(output, reverse=True, leaves=False):
         upstream = grads[node]
-        args = [c.data for c in node.children]
-        if node.param is not None:
-            args.append(node.param)
-        locals_ = OPS[node.op].local_grads(node.data, *args)[: len(node.children)]
-        for child, local in zip(node.children, locals_):
+        for child, local in zip(node.children, local_grads_of(node)):  # ∂node/∂child
             grads[child] = grads.get(child, 0.0) + upstream * local
             terms.setdefault(child, []).append(Term(names[node], upstream, local))
     return grads, terms
@@ -177,42 +174,22 @@ def _wrap(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−·/^(, ") else name
 
 
-_INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/"}
-_LONGEST = 20  # a formula name longer than this is replaced by ``#k``
+def node_names(
+    output: Value,
+    known: Mapping[Value, str] | None = None,
+    bound: Mapping[int, str] | None = None,
+) -> dict[Value, str]:
+    """A name for every node below ``output``, by the rule every drawing uses.
 
-
-def node_names(output: Value, known: Mapping[Value, str] | None = None) -> dict[Value, str]:
-    """A name for every node below ``output``, for the report's chain-rule sums.
-
-    A node's label; else, for an unlabelled constant, its number; else a short
-    formula of its operands' names (``w212·h12``, ``σ(z1)``); else, when that
-    formula would be long, ``#k`` (its position in topological order). An
-    unlabelled output is ``out``. ``known`` names nodes first (e.g. variable names).
+    :class:`microgradx.viz.names.Namer`: the label; else the name ``bound``
+    (``{id(value): name}``, e.g. the caller's variables) gives it; else a short
+    formula of named operands (``w212·h12``); else a generated name. ``known``
+    overrides them (the names the answers were given under).
     """
-    known = known or {}
-    names: dict[Value, str] = {}
-    for k, v in enumerate(topological_order(output)):
-        if v in known:
-            names[v] = known[v]
-        elif v.label:
-            names[v] = v.label
-        elif not v.children:
-            names[v] = f"{v.data:.4g}"
-        else:
-            names[v] = _formula(v, [names[c] for c in v.children]) or f"#{k}"
-    names[output] = output.label or "out"
+    namer = Namer(output, bound=bound or {})
+    names = {v: namer(v) for v in namer.order}
+    names.update(known or {})
     return names
-
-
-def _formula(node: Value, operands: list[str]) -> str:
-    """``a·b``, ``σ(a)``, ``a^2``; "" when longer than :data:`_LONGEST` characters."""
-    if node.op in _INFIX and len(operands) == 2:
-        text = f"{operands[0]}{_INFIX[node.op]}{operands[1]}"
-    elif node.op == "pow" and node.param is not None:
-        text = f"{operands[0]}^{node.param:g}"
-    else:
-        text = f"{OPS[node.op].symbol}({', '.join(operands)})"
-    return text if len(text) <= _LONGEST else ""
 
 
 def check_backprop(
@@ -244,9 +221,10 @@ def check_backprop(
         raise TypeError("answers must be a non-empty dict {node or label: gradient}")
     caller = sys._getframe(1)
     scope = {**caller.f_globals, **caller.f_locals}
-    names = node_names(output)
+    bound = caller_names(caller)
+    names = node_names(output, bound=bound)
     resolved = [(*_resolve(key, names, scope), answer) for key, answer in answers.items()]
-    names = node_names(output, {node: name for node, name, _ in resolved})
+    names = node_names(output, {node: name for node, name, _ in resolved}, bound)
     grads, terms = true_gradients(output, names)
     rows = []
     for node, name, answer in resolved:
@@ -268,8 +246,7 @@ def _resolve(
     if isinstance(key, Value):
         if key not in names:
             raise ValueError(f"{key!r} is not part of the output's graph")
-        bound = [n for n, v in scope.items() if v is key and not n.startswith("_")]
-        return key, key.label or (bound[0] if bound else names[key])
+        return key, names[key]
     if not isinstance(key, str):
         raise TypeError(f"answers are keyed by labels or Values, got {type(key).__name__}")
     labelled = [v for v in names if v.label == key]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .nn.history import History
     from .nn.module import Module
 
-__all__ = ["compare", "decision_boundary", "loss_curve"]
+__all__ = ["compare", "decision_boundary", "gradient_norms", "loss_curve"]
 
 INSTALL = 'plots need matplotlib: pip install "microgradx[plot]"'
 
@@ -167,4 +167,40 @@ def compare(
     ax.set_title(title or f"{metric} by epoch")
     ax.grid(alpha=0.3)
     ax.legend()
+    return _save(fig, path)
+
+
+def gradient_norms(
+    history: History,
+    path: str | Path | None = None,
+    title: str = "",
+    log: bool = True,
+) -> Figure:
+    """The gradient's L2 norm per layer and epoch: one curve per layer.
+
+    Reads ``history.grad_norm`` (see :class:`~microgradx.nn.History`). On the default
+    log scale, curves that sit decades apart show vanishing (or exploding) gradients;
+    a norm of exactly 0 (a layer whose units are all dead) leaves a gap.
+    """
+    if not len(history):
+        raise ValueError("the history has no epochs to plot")
+    try:
+        norms = history.grad_norm
+    except KeyError:
+        raise ValueError("the history has no 'grad_norm' (it predates gradient norms)") from None
+    n_layers = len(norms[0])
+    fig = _figure(figsize=(5.5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for i in range(n_layers):
+        values = [row[i] if row[i] is not None else math.nan for row in norms]
+        if log:
+            values = [v if v > 0 else math.nan for v in values]
+        ax.plot(history.epochs, values, label=f"layer {i + 1}")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("‖∂J/∂θ‖ of the layer")
+    ax.set_title(title or "gradient norm per layer (layer 1 next to the input)")
+    ax.grid(alpha=0.3)
+    ax.legend(ncol=2 if n_layers > 4 else 1, fontsize="small")
     return _save(fig, path)

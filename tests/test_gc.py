@@ -165,7 +165,7 @@ def test_model_calls_compile_and_fit_run_paused(monkeypatch):
     model = nn.MLP(2, [3, 1], seed=0)
     xs = [Value(0.0), Value(0.0)]
     out = model(xs)
-    microgradx.compile(out[0], xs, model.parameters())
+    microgradx.compile(out, xs, model.parameters())
     X, y = nn.make_moons(10, seed=0)
     nn.fit(
         model,

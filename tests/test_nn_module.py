@@ -76,20 +76,30 @@ def test_parameters_are_marked_and_scoped():
 
 def test_forward_values_carry_layer_and_neuron_scopes():
     model = MLP(2, [3, 1], seed=0)
-    (out,) = model([0.5, -0.5])
+    out = model([0.5, -0.5])
     assert out.scope == "layer1/neuron0"
     assert out.op == "sum"  # linear output: the Σ node itself
     h = out.children[0].children[1]  # w·h, with h the first hidden unit
-    assert h.op == "relu" and h.scope == "layer0/neuron0"
+    assert h.op == "tanh" and h.scope == "layer0/neuron0"  # tanh: the default hidden activation
     assert h.children[0].scope == "layer0/neuron0"
 
 
-def test_layer_always_returns_a_list_and_mlp_too():
+def test_one_output_is_a_value_and_several_are_a_list():
+    # as in the peer engine micrograd: the lecture's `(model(x) - y)**2` needs a Value
     layer = Layer(2, 1, seed=0)
     out = layer([1.0, 2.0])
-    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], Value)
-    out = MLP(2, [4, 1], seed=0)(np.array([1.0, 2.0]))
-    assert isinstance(out, list) and len(out) == 1
+    assert isinstance(out, Value)
+    z = sum(w.data * x for w, x in zip(layer.neurons[0].w, [1.0, 2.0]))
+    assert out.data == pytest.approx(math.tanh(z), rel=1e-12)
+    model = MLP(2, [4, 1], seed=0)
+    out = model(np.array([1.0, 2.0]))
+    assert isinstance(out, Value)
+    assert out.data == pytest.approx(model.forward_batch(np.array([[1.0, 2.0]]))[0, 0])
+    assert ((out - 1.0) ** 2).data == pytest.approx((out.data - 1.0) ** 2)
+    outs = Layer(2, 3, seed=0)([1.0, 2.0])
+    assert isinstance(outs, list) and len(outs) == 3 and all(isinstance(v, Value) for v in outs)
+    outs = MLP(2, [4, 2], seed=0)([1.0, 2.0])
+    assert isinstance(outs, list) and len(outs) == 2
 
 
 def test_wrong_input_length_names_the_sizes():
@@ -171,9 +181,9 @@ def test_dropout_only_in_training_and_scaled():
     for w in model.layers[1].neurons[0].w:
         w.data = 1.0
     model.eval()
-    assert model([0.0, 0.0])[0].data == 200.0
+    assert model([0.0, 0.0]).data == 200.0
     model.train()
-    out = model([0.0, 0.0])[0].data
+    out = model([0.0, 0.0]).data
     kept = out / 2.0  # kept units are scaled by 1/(1 − 0.5)
     assert out != 200.0 and kept == int(kept) and 60 < kept < 140
     with pytest.raises(ValueError, match="dropout"):
@@ -182,7 +192,7 @@ def test_dropout_only_in_training_and_scaled():
 
 def test_zero_grad():
     model = MLP(2, [2, 1], seed=0)
-    model([1.0, 1.0])[0].backward()
+    model([1.0, 1.0]).backward()
     assert any(p.grad for p in model.parameters())
     model.zero_grad()
     assert all(p.grad == 0.0 for p in model.parameters())
@@ -190,7 +200,7 @@ def test_zero_grad():
 
 def test_reprs_are_readable():
     assert repr(Neuron(3, "tanh")) == "Neuron(3 inputs, tanh)"
-    assert repr(Layer(2, 16)) == "Layer(2 → 16, relu, 48 parameters)"
+    assert repr(Layer(2, 16)) == "Layer(2 → 16, tanh, 48 parameters)"
     text = repr(MLP(2, [16, 16, 1], seed=0))
     assert text.splitlines()[0] == "MLP(2 → 16 → 16 → 1, 337 parameters"
     assert "(layer2): Layer(16 → 1, linear, 17 parameters)" in text

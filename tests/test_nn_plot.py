@@ -66,3 +66,26 @@ def test_missing_matplotlib_says_what_to_install(monkeypatch, trained):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "microgradx\[plot\]"'):
         plot.loss_curve(trained[3])
+
+
+def test_gradient_norms_plots_one_curve_per_layer(trained, tmp_path):
+    _, _, _, h = trained
+    fig = plot.gradient_norms(h, path=tmp_path / "norms.png")
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert len(lines) == 2  # MLP(2, [8, 1]): two layers
+    for i, line in enumerate(lines):
+        assert list(line.get_ydata()) == [norms[i] for norms in h.grad_norm]
+        assert list(line.get_xdata()) == h.epochs
+    assert ax.get_yscale() == "log"
+    assert (tmp_path / "norms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gradient_norms_leave_gaps_for_zero_and_refuse_old_histories():
+    h = History([{"epoch": 1, "loss": 1.0, "grad_norm": [0.0, 2.0]},
+                 {"epoch": 2, "loss": 0.5, "grad_norm": [0.5, 1.0]}])  # fmt: skip
+    first, second = plot.gradient_norms(h).axes[0].get_lines()
+    assert np.isnan(first.get_ydata()[0]) and list(second.get_ydata()) == [2.0, 1.0]
+    assert list(plot.gradient_norms(h, log=False).axes[0].get_lines()[0].get_ydata()) == [0, 0.5]
+    with pytest.raises(ValueError, match="no 'grad_norm'"):
+        plot.gradient_norms(History([{"epoch": 1, "loss": 1.0}]))

@@ -227,3 +227,81 @@ def test_regression_with_mse_has_no_accuracy():
     h = fit(MLP(1, [1], seed=0), X, y, loss="mse", lr=0.5, epochs=20, progress=False)
     assert h.accuracy[-1] is None
     assert h.loss[-1] < 1e-3
+
+
+# --- gradient norms --------------------------------------------------------------------------
+
+
+def _objective(model, X, y, l2):
+    """J = (1/m)·Σₖ (model(xₖ) − yₖ)² + l2·Σ p², by the forward pass alone."""
+    with no_grad():
+        data = sum((model(list(x)).data - t) ** 2 for x, t in zip(X, y)) / len(X)
+    return data + l2 * sum(p.data**2 for p in model.parameters())
+
+
+def _norms_by_finite_differences(model, X, y, l2, eps=1e-6):
+    """Each layer's ‖∂J/∂θ‖₂ with every ∂J/∂p from a central difference."""
+    norms = []
+    for layer in model.layers:
+        squares = 0.0
+        for p in layer.parameters():
+            x0 = p.data
+            p.data = x0 + eps
+            up = _objective(model, X, y, l2)
+            p.data = x0 - eps
+            down = _objective(model, X, y, l2)
+            p.data = x0
+            squares += ((up - down) / (2 * eps)) ** 2
+        norms.append(squares**0.5)
+    return norms
+
+
+def test_every_epoch_records_the_gradient_norm_of_each_layer_at_its_last_step(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    model = MLP(2, [3, 2, 1], seed=0)
+    start = model.state_dict()
+    history = fit(
+        model, X, y, loss="mse", l2=1e-2, optimizer=SGD(model.parameters(), lr=0.1),
+        epochs=2, progress=False,
+    )  # fmt: skip
+    assert [len(norms) for norms in history.grad_norm] == [3, 3]  # one per layer
+    # epoch 1's only step was taken at the initial weights ...
+    again = MLP(2, [3, 2, 1], seed=0)
+    again.load_state_dict(start)
+    expected = _norms_by_finite_differences(again, X, y, 1e-2)
+    assert history.grad_norm[0] == pytest.approx(expected, rel=1e-6)
+    # ... and epoch 2's at the weights after that step, not at the start
+    fit(again, X, y, loss="mse", l2=1e-2, optimizer=SGD(again.parameters(), lr=0.1),
+        epochs=1, progress=False)  # fmt: skip
+    expected = _norms_by_finite_differences(again, X, y, 1e-2)
+    assert history.grad_norm[1] == pytest.approx(expected, rel=1e-6)
+    assert history.grad_norm[1] != pytest.approx(history.grad_norm[0], rel=1e-3)
+    # saved in the JSON
+    loaded = History.load(history.save(tmp_path / "history.json"))
+    assert loaded.grad_norm == history.grad_norm
+
+
+def test_grad_norm_of_dead_relu_layers_is_zero():
+    # every hidden relu unit gets a negative input: no gradient reaches the first layer
+    X, y = np.ones((4, 2)), np.array([1, 1, 1, 0])
+    model = MLP(2, [3, 1], activation="relu", seed=0)
+    for n in model.layers[0].neurons:
+        n.b.data = -100.0
+    history = fit(model, X, y, loss="hinge", epochs=1, progress=False)
+    first, last = history.grad_norm[0]
+    assert first == 0.0 and last == pytest.approx(0.5)  # only the output bias: mean of −t
+
+
+def test_the_tape_engine_records_the_same_gradient_norms():
+    X, y = make_moons(30, noise=0.1, seed=1)
+    runs = {}
+    for engine in ("scalar", "tape"):
+        model = MLP(2, [5, 4, 1], seed=2)
+        runs[engine] = fit(
+            model, X, y, loss="hinge", l2=1e-3, optimizer=SGD(model.parameters(), lr=0.2),
+            epochs=3, batch_size=10, progress=False, engine=engine,
+        )  # fmt: skip
+    for a, b in zip(runs["scalar"].grad_norm, runs["tape"].grad_norm):
+        assert a == pytest.approx(b, rel=1e-9)
+    assert all(len(norms) == 3 and min(norms) > 0 for norms in runs["tape"].grad_norm)

@@ -153,7 +153,7 @@ def test_hessian_of_a_small_mlp_loss_matches_differences_of_its_gradient():
     Y = [1.0, -0.5, 0.25]
 
     def loss():
-        return microgradx.sum((model(list(x))[0] - y) ** 2 for x, y in zip(X, Y))
+        return microgradx.sum((model(list(x)) - y) ** 2 for x, y in zip(X, Y))
 
     def gradient_at(theta):
         for p, t in zip(params, theta):

@@ -137,7 +137,7 @@ def test_copies_are_independent():
 
 
 def test_dropout_and_mode_carry_over():
-    model = MLP(2, [4, 4, 1], dropout=0.25, seed=0)
+    model = MLP(2, [4, 4, 1], activation="relu", dropout=0.25, seed=0)
     seq = model.to_torch()
     kinds = [type(m).__name__ for m in seq]
     assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
@@ -241,7 +241,7 @@ def _train_both(model: MLP, make_opt, make_torch_opt, loss_fn, torch_loss, steps
     y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, 0.0)
     for _ in range(steps):
         opt.zero_grad()
-        loss = mean(loss_fn(model(row)[0], target) for row, target in zip(X, y))
+        loss = mean(loss_fn(model(row), target) for row, target in zip(X, y))
         loss.backward()
         opt.step()
 

@@ -75,7 +75,7 @@ def test_roles_have_their_colours():
     # without params=, w is an input; nn marks its weights itself
     assert records(draw(out).source)["w"][0] == ROLE_COLOURS["input"][0]
     model = nn.MLP(1, [1], seed=0)
-    y = model([a])[0]
+    y = model([a])
     assert records(draw(y).source)["w0"][0] == ROLE_COLOURS["parameter"][0]
 
 
@@ -186,7 +186,7 @@ def test_max_nodes_counts_values():
 def mlp_loss():
     model = nn.MLP(2, [3, 2, 1], activation="tanh", seed=1)
     x = [Value(0.5, "x1"), Value(-1.0, "x2")]
-    loss = (model(x)[0] - 1.0) ** 2
+    loss = (model(x) - 1.0) ** 2
     loss.label = "L"
     loss.backward()
     return model, loss
@@ -237,7 +237,7 @@ def test_collapse_draws_one_box_per_neuron_with_its_output():
 def test_collapse_makes_a_big_mlp_drawable():
     model = nn.MLP(2, [16, 16, 1], seed=0)
     X, y = nn.make_moons(8, seed=0)
-    preds = [model(list(x))[0] for x in X]
+    preds = [model(list(x)) for x in X]
     loss = microgradx.sum(nn.hinge(p, 1 if t else -1) for p, t in zip(preds, y)) / len(y)
     with pytest.raises(ValueError, match="collapse"):
         draw(loss)
@@ -351,9 +351,9 @@ def test_engine_and_timeout_are_checked(lecture):
 
 
 def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():
-    model = nn.MLP(2, [4, 4, 1], seed=0)
+    model = nn.MLP(2, [4, 4, 1], activation="relu", seed=0)
     X = [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.8]]
-    loss = microgradx.sum((model(x)[0] - 1.0) ** 2 for x in X)
+    loss = microgradx.sum((model(x) - 1.0) ** 2 for x in X)
     src = draw(loss, collapse=True).source
     ids = dict(re.findall(r"(s\d+) \[label=<<table.*?<b>([^<]+)</b>", src))
     # each layer is one column held top to bottom in index order by invisible edges

@@ -95,7 +95,7 @@ def test_library_frames_are_skipped_and_names_are_deterministic():
 
 def test_never_an_internal_id_in_big_graphs():
     model = nn.MLP(2, [3, 1], seed=0)
-    (score,) = model([Value(0.5), Value(-1.0)])
+    score = model([Value(0.5), Value(-1.0)])
     loss = (score - 1.0) ** 2
     text = draw(loss).source + "\n".join(f.caption for f in backward_steps(loss))
     assert not re.search(r"#\d{1,5}(?![0-9a-f])", text)  # ids, not colours such as #4b5563

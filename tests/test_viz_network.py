@@ -51,7 +51,7 @@ def test_one_sample_shows_activations_and_weight_gradients():
     src = model.draw(x=x, y=y, precision=4).source
     # truth from the scalar engine, done by hand
     inputs = [Value(v) for v in x]
-    (out,) = model(inputs)
+    out = model(inputs)
     for p in model.parameters():
         p.grad = 0.0
     loss = (out - 1.0) ** 2

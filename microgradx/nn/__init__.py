@@ -47,7 +47,7 @@ from .optim import (
     StepLR,
 )
 from .task import Task, make_task
-from .train import EarlyStopping, accuracy, fit, predict
+from .train import EarlyStopping, accuracy, fit, layer_grad_norms, predict
 
 __all__ = [
     "ACTIVATIONS",
@@ -81,6 +81,7 @@ __all__ = [
     "hinge",
     "init",
     "l2",
+    "layer_grad_norms",
     "log_softmax",
     "make_blobs",
     "make_circles",

@@ -17,8 +17,10 @@ class History:
     """What happened in each epoch of :func:`~microgradx.nn.fit`.
 
     ``history.records`` is a list of dicts, one per epoch, with keys ``epoch``,
-    ``loss``, ``accuracy`` (``None`` for regression), ``lr``, ``seconds`` and, with
-    validation data, ``val_loss`` and ``val_accuracy``. ``history["loss"]`` (or
+    ``loss``, ``accuracy`` (``None`` for regression), ``lr``, ``grad_norm`` (one L2
+    norm per layer of that layer's parameter gradients ∂J/∂θ at the epoch's last
+    step, input layer first), ``seconds`` and, with validation data, ``val_loss``
+    and ``val_accuracy``. ``history["loss"]`` (or
     ``history.loss``) lists one key over the epochs. Saves to JSON.
     """
 
@@ -58,6 +60,11 @@ class History:
     @property
     def val_accuracy(self) -> list[float | None]:
         return self["val_accuracy"]
+
+    @property
+    def grad_norm(self) -> list[list[float]]:
+        """Per epoch, the gradient's L2 norm for each layer (input layer first)."""
+        return self["grad_norm"]
 
     @property
     def seconds(self) -> list[float]:

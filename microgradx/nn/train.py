@@ -45,6 +45,7 @@ __all__ = [
     "Task",
     "accuracy",
     "fit",
+    "layer_grad_norms",
     "make_task",
     "predict",
     "scalar_loss_and_grads",
@@ -291,11 +292,13 @@ def fit(
             for idx, _ in batches(index, index, batch_size, batch_size is not None, rng):
                 if arrays is not None:
                     batch_loss, outputs = arrays.step(X[idx], idx, l2)
+                    grad_norm = layer_grad_norms(model, arrays.grad)
                 else:
                     opt.zero_grad()
                     batch_loss, outputs = step_fn(
                         model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
                     )
+                    grad_norm = layer_grad_norms(model)  # kept from the epoch's last step
                     opt.step()
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
@@ -305,6 +308,7 @@ def fit(
                 "loss": loss_sum / n,
                 "accuracy": correct / n if task.classes is not None else None,
                 "lr": lr_used,
+                "grad_norm": grad_norm,
             }
             if arrays is not None and looks:
                 arrays.sync()
@@ -343,6 +347,30 @@ def fit(
 
 
 # --- predictions ----------------------------------------------------------------------------
+
+
+def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> list[float]:
+    """‖∂J/∂θ‖₂ for each layer's parameters θ (one number for a model without layers).
+
+    The L2 norm √(Σ g²) over the layer's weights and biases, with g each parameter's
+    ``.grad`` as the last backward pass left it, or ``grads`` (one per parameter, in
+    ``model.parameters()`` order, e.g. the arrays of ``fit(engine="tape")``). Norms
+    that shrink from the output layer towards the input show vanishing gradients; a
+    norm of exactly 0, a layer whose units are all dead.
+    """
+    layers = getattr(model, "layers", None) or [model]
+    sizes = [len(layer.parameters()) for layer in layers]
+    if grads is None:
+        flat = [p.grad for layer in layers for p in layer.parameters()]
+    else:
+        flat = [float(g) for g in grads]
+        if len(flat) != sum(sizes):
+            raise ValueError(f"{len(flat)} gradients for {sum(sizes)} parameters")
+    norms, start = [], 0
+    for size in sizes:
+        norms.append(math.sqrt(math.fsum(g * g for g in flat[start : start + size])))
+        start += size
+    return norms
 
 
 def predict(
