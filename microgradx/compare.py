@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._report import text_table
 from ._torch import require_torch
 from .engine import Value
 from .expr import parse
@@ -142,14 +143,7 @@ class TorchComparison:
                     f"{r.grad_diff:.2g}",
                 ]
             )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        text = [
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(line, widths))
-            ).rstrip()
-            for line in lines
-        ]
+        text = text_table(lines, numbers_right=True)
         verdict = "agree" if self.ok else "DIFFER"
         text.append(
             f"{verdict}: largest |Δ| {self.max_value_diff:.2g} in values, "

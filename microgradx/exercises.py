@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
 
+from ._report import RowsReport, text_table
 from .engine import Value
 from .graph import topological_order
 from .ops import local_grads_of
@@ -81,7 +82,7 @@ class BackpropRow:
 
 
 @dataclass(frozen=True)
-class BackpropReport:
+class BackpropReport(RowsReport):
     """The result of :func:`check_backprop`: truthy when every answer is right.
 
     ``print(report)`` shows a table; below it, for each wrong answer, the chain-rule
@@ -108,23 +109,6 @@ class BackpropReport:
         """The rows still without an answer (``None``)."""
         return tuple(row for row in self.rows if not row.answered)
 
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __getitem__(self, key: int | str) -> BackpropRow:
-        if isinstance(key, str):
-            for row in self.rows:
-                if row.name == key:
-                    return row
-            raise KeyError(key)
-        return self.rows[key]
-
     def __str__(self) -> str:
         lines = [(f"∂{self.output}/∂·", "your answer", "true value", "")]
         for r in self.rows:
@@ -134,8 +118,7 @@ class BackpropReport:
                 lines.append((r.name, f"{r.answer:.6g}", "✓", "right"))
             else:
                 lines.append((r.name, f"{r.answer:.6g}", f"{r.true:.6g}", "WRONG"))
-        widths = [max(len(line[c]) for line in lines) for c in range(4)]
-        text = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+        text = text_table(lines)
         n_right = sum(r.ok for r in self.rows)
         summary = f"{n_right} of {len(self.rows)} right"
         if self.open:

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ._report import RowsReport, text_table
 from .autodiff import grad
 from .engine import Value, no_grad
 
@@ -109,7 +110,7 @@ class GradcheckRow:
 
 
 @dataclass(frozen=True)
-class GradcheckReport:
+class GradcheckReport(RowsReport):
     """Per-input comparison of autograd and numeric gradients.
 
     Truthy when every input passes. ``print(report)`` shows a table.
@@ -120,28 +121,6 @@ class GradcheckReport:
     atol: float
     rtol: float
 
-    @property
-    def ok(self) -> bool:
-        """True when every input passes."""
-        return all(row.ok for row in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, key: int | str) -> GradcheckRow:
-        if isinstance(key, str):
-            for row in self.rows:
-                if row.name == key:
-                    return row
-            raise KeyError(key)
-        return self.rows[key]
-
     def __str__(self) -> str:
         header = ("input", "value", "autograd", "numeric", "abs err", "rel err", "")
         lines = [header]
@@ -150,10 +129,7 @@ class GradcheckReport:
                 r.name, f"{r.value:.6g}", f"{r.analytic:.10g}", f"{r.numeric:.10g}",
                 f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "ok" if r.ok else "FAIL",
             ))  # fmt: skip
-        widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
-        text = [
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines
-        ]
+        text = text_table(lines)
         verdict = "all gradients match" if self.ok else "MISMATCH"
         text.append(f"{verdict} (atol={self.atol:g}, rtol={self.rtol:g})")
         return "\n".join(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import build_lecture
 
 from microgradx import Value, check_backprop, numeric_grad
 from microgradx.exercises import BackpropReport, true_gradients
@@ -12,14 +13,8 @@ from microgradx.exercises import BackpropReport, true_gradients
 
 def lecture_graph():
     """f = (w + x·y)·z at w=5, x=3, y=2, z=4: ∂f/∂w = z, ∂f/∂x = zy, ∂f/∂y = zx, ∂f/∂z = w + xy."""
-    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    return f, (w, x, y, z, v, u)
+    f, nodes = build_lecture()
+    return f, tuple(nodes[name] for name in ("w", "x", "y", "z", "v", "u"))
 
 
 def test_right_answers_pass_and_nothing_changes_a_grad():
