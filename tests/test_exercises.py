@@ -5,19 +5,23 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import build_lecture
 
 from microgradx import Value, check_backprop, numeric_grad
 from microgradx.exercises import BackpropReport, true_gradients
 
 
-def lecture_graph():
+@pytest.fixture
+def lecture_graph(lecture):
     """f = (w + x·y)·z at w=5, x=3, y=2, z=4: ∂f/∂w = z, ∂f/∂x = zy, ∂f/∂y = zx, ∂f/∂z = w + xy."""
-    f, nodes = build_lecture()
-    return f, tuple(nodes[name] for name in ("w", "x", "y", "z", "v", "u"))
+
+    def build():
+        f, nodes = lecture()
+        return f, tuple(nodes[name] for name in ("w", "x", "y", "z", "v", "u"))
+
+    return build
 
 
-def test_right_answers_pass_and_nothing_changes_a_grad():
+def test_right_answers_pass_and_nothing_changes_a_grad(lecture_graph):
     f, nodes = lecture_graph()
     for k, node in enumerate(nodes):
         node.grad = 100.0 + k  # sentinels: check_backprop must leave them alone
@@ -28,7 +32,7 @@ def test_right_answers_pass_and_nothing_changes_a_grad():
     assert f.grad == 0.0
 
 
-def test_a_wrong_answer_shows_the_true_value_and_its_chain_rule_terms():
+def test_a_wrong_answer_shows_the_true_value_and_its_chain_rule_terms(lecture_graph):
     f, _ = lecture_graph()
     report = check_backprop(f, {"x": 8.0, "y": 6.0})  # ∂f/∂y = z·x = 12, not 6
     assert not report
@@ -71,7 +75,7 @@ def test_true_gradients_agree_with_finite_differences():
         assert grads[leaf] == pytest.approx(numeric_grad(fn, point, i), rel=1e-6, abs=1e-9)
 
 
-def test_tolerance_is_relative_with_an_absolute_floor():
+def test_tolerance_is_relative_with_an_absolute_floor(lecture_graph):
     f, _ = lecture_graph()
     assert check_backprop(f, {"x": 8.04})  # 0.5 % off: a rounded hand calculation
     assert not check_backprop(f, {"x": 8.2})  # 2.5 % off
@@ -91,7 +95,7 @@ def test_nodes_by_value_label_or_variable_name():
     )
 
 
-def test_bad_keys_and_answers_are_errors_that_say_what_to_do():
+def test_bad_keys_and_answers_are_errors_that_say_what_to_do(lecture_graph):
     f, _ = lecture_graph()
     with pytest.raises(KeyError, match="labels: f, u, v, w, x, y, z"):
         check_backprop(f, {"q": 1.0})
@@ -108,7 +112,7 @@ def test_bad_keys_and_answers_are_errors_that_say_what_to_do():
         check_backprop(3.0, {"x": 1.0})
 
 
-def test_unanswered_questions_are_listed_but_never_solved():
+def test_unanswered_questions_are_listed_but_never_solved(lecture_graph):
     f, _ = lecture_graph()
     report = check_backprop(f, {"x": 8.0, "y": None, "z": 5.0})
     assert not report  # an open question keeps the report falsy
