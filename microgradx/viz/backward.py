@@ -4,12 +4,11 @@
 sums whose operands are forward Values (``∂f/∂x = y·z`` reads ``y`` and ``z``).
 :func:`draw_backward` draws both graphs side by side, each in a frame of its own::
 
-    ┌ forward pass: f ───────────┐      ┌ backward pass: ∂f/∂x ──┐
-    │ x ─┐                       │      │                        │
-    │    (×) ─ x·y ─(+)─ u ─(×)─ f      │                        │
-    │ y ─┘             z ─┘      │      │  (×) ── ∂f/∂x          │
-    └──────────────────┼─────────┘      └───┼────────────────────┘
-                 y, z  └ ─ ─ ─ ─ ─ ─ ─ ─ ─ ─┘   dashed teal: a link
+    ┌ forward pass: f ─────────────────┐   ┌ backward pass: ∂f/∂x ─┐
+    │ x, y ─(×)─ x·y ─(+)─ u ─(×)─ f   │   │  (×) ──> ∂f/∂x        │
+    │          w ─────┘    z ───┘      │   │   ↑                   │
+    └──────────────────────────────────┘   └───┼───────────────────┘
+           y, z  - - - - - - - - - - - - - - - ┘  a link: dashed, teal
 
 Every edge from a forward Value into a backward op is a *link*: dashed and teal, it
 says which forward value the backward node reads. A derivative that *is* a forward
