@@ -32,6 +32,18 @@ def lecture_graph() -> list[Path]:
     return [drawing.save(DOCS / "lecture_graph.svg"), drawing.save(DOCS / "lecture_graph.png")]
 
 
+def backward_drawing() -> microgradx.Drawing:
+    """The README's side-by-side picture: f = (w + x·y)·z and its four derivatives."""
+    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
+    f = (w + x * y) * z
+    f.label = "f"
+    return microgradx.draw_backward(f, [w, x, y, z])
+
+
+def backward_graph() -> list[Path]:
+    return [backward_drawing().save(DOCS / "backward_graph.png")]
+
+
 def network() -> list[Path]:
     model = nn.MLP(4, [4, 2], activation="tanh", seed=1)
     sample = model.draw(x=[0.5, -1.0, 2.0, 0.1], y=[1.0, 0.0])
@@ -85,7 +97,8 @@ def stepper_screenshot() -> list[Path]:
 
 
 def main() -> None:
-    for make in (lecture_graph, network, collapsed, stepper_gif, stepper_screenshot):
+    makers = (lecture_graph, backward_graph, network, collapsed, stepper_gif, stepper_screenshot)
+    for make in makers:
         for path in make():
             print(f"wrote {path.relative_to(DOCS.parent)} ({path.stat().st_size // 1024} kB)")
 

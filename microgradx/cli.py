@@ -112,6 +112,9 @@ def _add_graph(subparsers) -> None:
     )
     p.add_argument("--backward", default=None, metavar="NAME",
                    help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
+    p.add_argument("--side-by-side", action="store_true",
+                   help="with --backward: draw the forward and the backward pass side by side, "
+                   "linking each backward node to the forward values it reads")  # fmt: skip
     p.set_defaults(func=_run_graph)
 
 
@@ -148,8 +151,10 @@ def _check_output_file(what: str, path: str | None) -> None:
 
 
 def _run_graph(args) -> int:
-    from .viz import draw, save_steps
+    from .viz import draw, draw_backward, save_steps
 
+    if args.side_by_side and args.backward is None:
+        raise CLIError("--side-by-side needs --backward NAME: the input to differentiate by")
     _check_output_file("drawing", args.output)
     _check_output_file("stepper", args.steps)
     expr = _parsed(args)
@@ -163,9 +168,13 @@ def _run_graph(args) -> int:
 
         drawn = grad(out, expr.variables[args.backward], create_graph=True)
         clusters = True  # the backward pass framed beside the forward values it reads
+    style = {"rankdir": args.rankdir, "show_local_grads": args.local_grads,
+             "precision": args.precision}  # fmt: skip
     try:
-        drawing = draw(drawn, rankdir=args.rankdir, show_local_grads=args.local_grads,
-                       precision=args.precision, clusters=clusters)  # fmt: skip
+        if args.side_by_side:  # f and ∂f/∂NAME, each in a frame, linked
+            drawing = draw_backward(out, expr.variables[args.backward], **style)
+        else:
+            drawing = draw(drawn, clusters=clusters, **style)
     except ValueError as exc:  # too many nodes, a bad precision
         raise CLIError(str(exc)) from None
     name = out.label or "output"

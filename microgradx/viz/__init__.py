@@ -9,6 +9,7 @@
 True
 """
 
+from .backward import draw_backward
 from .drawing import Drawing, GraphvizNotFoundError, LayoutTimeoutError, draw
 from .names import Namer, display_name
 from .steps import StepperPage, backward_steps, save_steps, save_steps_html, stepper
@@ -22,6 +23,7 @@ __all__ = [
     "backward_steps",
     "display_name",
     "draw",
+    "draw_backward",
     "save_steps",
     "save_steps_html",
     "stepper",

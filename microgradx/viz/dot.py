@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
@@ -166,10 +166,11 @@ def definition(node: Value, namer: Namer, precision: int = 4) -> str:
     return f"{namer(node)} = {rhs}"
 
 
-def count_nodes(root: Value, limit: int) -> int:
-    """Distinct Values below ``root``, counting no further than ``limit + 1``."""
-    seen = {root}
-    stack = [root]
+def count_nodes(root: Value | Sequence[Value], limit: int) -> int:
+    """Distinct Values below ``root`` (one or several), counting no further than ``limit + 1``."""
+    roots = _roots(root)
+    seen = set(roots)
+    stack = list(seen)
     while stack:
         for child in stack.pop().children:
             if child not in seen:
@@ -178,6 +179,31 @@ def count_nodes(root: Value, limit: int) -> int:
                     return len(seen)
                 stack.append(child)
     return len(seen)
+
+
+def _roots(root: Value | Sequence[Value]) -> tuple[Value, ...]:
+    """The roots of a drawing: one Value, or several (duplicates dropped, order kept)."""
+    if isinstance(root, Value):
+        return (root,)
+    return tuple(dict.fromkeys(root))
+
+
+def joint_order(roots: Sequence[Value]) -> list[Value]:
+    """Every Value below any of ``roots`` once, each after its operands.
+
+    The topological order of the first root, then the Values of the next root not
+    listed yet, and so on: the same roots in the same order give the same list.
+    """
+    if len(roots) == 1:
+        return topological_order(roots[0])
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        for v in topological_order(root):
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    return order
 
 
 def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
@@ -196,21 +222,29 @@ def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
 
 
 class _Builder:
-    """Collects nodes, edges and clusters, then writes one ``graphviz.Digraph``."""
+    """Collects nodes, edges and clusters, then writes one ``graphviz.Digraph``.
+
+    ``root`` may be several Values: they are drawn together, each Value once, with
+    ids from their joint topological order (:func:`joint_order`), every root coloured
+    as an output. Subclasses choose the cluster of each Value (:meth:`scope_of`), how
+    a cluster looks (:meth:`cluster_attrs`) and extra attributes per edge
+    (:meth:`edge_attrs`).
+    """
 
     def __init__(
         self,
-        root: Value,
+        root: Value | Sequence[Value],
         opts: DrawOptions,
         frame: FrameState | None,
         namer: Namer | None = None,
     ) -> None:
-        self.root = root
+        self.roots = _roots(root)
+        self.root = self.roots[0]
         self.opts = opts
         self.frame = frame
-        self.order = topological_order(root)
+        self.order = joint_order(self.roots)
         self.index = {v: i for i, v in enumerate(self.order)}
-        self.namer = namer if namer is not None else Namer(root, order=self.order)
+        self.namer = namer if namer is not None else Namer(self.root, order=self.order)
         self.params = set(opts.params)
         self.highlight = set(opts.highlight)
         self.items: list[tuple[str, str, dict[str, str]]] = []  # (scope, id, attributes)
@@ -227,7 +261,7 @@ class _Builder:
         return self.namer(v)
 
     def role(self, v: Value) -> str:
-        if v is self.root:
+        if v in self.roots:
             return "output"
         if v in self.params or v.is_param:
             return "parameter"
@@ -281,7 +315,7 @@ class _Builder:
         depth = None if self.opts.collapse is True else int(self.opts.collapse)
         found = {}
         for v in self.order:
-            if v.scope and v is not self.root:
+            if v.scope and v not in self.roots:
                 found[v] = "/".join(v.scope.split("/")[:depth])
         return found
 
@@ -309,7 +343,7 @@ class _Builder:
             border, fill, width = self.value_style(v)
             self.items.append(
                 (
-                    v.scope,
+                    self.scope_of(v),
                     f"v{i}",
                     {
                         "label": self.value_label(v, border, fill, width),
@@ -344,6 +378,7 @@ class _Builder:
                             f"= {self.num(locals_[pos])}"
                         ),
                     )
+                attrs.update(self.edge_attrs(child, v))
                 if current:
                     attrs.update(color=HIGHLIGHT, penwidth="2")
                 if v in groups or child in groups:
@@ -428,7 +463,7 @@ class _Builder:
         if self.frame is not None and v is self.frame.current:
             attrs.update(color=HIGHLIGHT, penwidth="3")
         i = self.index[v]
-        self.items.append((v.scope, f"v{i}op", attrs))
+        self.items.append((self.scope_of(v), f"v{i}op", attrs))
 
     def add_box(self, name: str, box_id: str, members: list[Value], groups) -> None:
         """One box for a collapsed scope: its size, and the values leaving it."""
@@ -467,9 +502,28 @@ class _Builder:
                     users.setdefault(child, []).append(node)
             self._users = users
         found = list(self._users.get(v, []))
-        if v is self.root:
+        if v in self.roots:
             found.append(v)  # the output leaves every scope
         return found
+
+    def scope_of(self, v: Value) -> str:
+        """The cluster ``v`` (and its op oval) is drawn in: its scope ("" for none)."""
+        return v.scope
+
+    def edge_attrs(self, child: Value, v: Value) -> dict[str, str]:
+        """Extra attributes of the edge from operand ``child`` into ``v``'s op."""
+        return {}
+
+    def cluster_attrs(self, scope: str) -> dict[str, str]:
+        """How the cluster of ``scope`` is framed and labelled."""
+        return {
+            "label": scope.rpartition("/")[2],
+            "style": "rounded,dashed",
+            "color": "#9ca3af",
+            "fontcolor": "#6b7280",
+            "fontsize": "11",
+            "fontname": FONT,
+        }
 
     def digraph(self) -> graphviz.Digraph:
         opts = self.opts
@@ -507,14 +561,7 @@ class _Builder:
                 return dot
             if scope not in subgraphs:
                 sub = graphviz.Digraph(f"cluster_{len(subgraphs)}")
-                sub.attr(
-                    label=scope.rpartition("/")[2],
-                    style="rounded,dashed",
-                    color="#9ca3af",
-                    fontcolor="#6b7280",
-                    fontsize="11",
-                    fontname=FONT,
-                )
+                sub.attr(**self.cluster_attrs(scope))
                 subgraphs[scope] = sub
             return subgraphs[scope]
 
@@ -546,12 +593,14 @@ def _natural(text: str) -> list:
 
 @paused  # drawing walks the graph and makes many small objects: no collector
 def build_digraph(
-    root: Value,
+    root: Value | Sequence[Value],
     opts: DrawOptions,
     frame: FrameState | None = None,
     namer: Namer | None = None,
 ) -> graphviz.Digraph:
     """The ``graphviz.Digraph`` of ``root``'s graph, drawn with ``opts``.
+
+    ``root`` may be several Values, drawn in one picture (see :class:`_Builder`).
 
     ``namer`` names the Values (default: a :class:`~microgradx.viz.names.Namer` asking
     the calling code for its names).
