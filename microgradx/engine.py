@@ -114,15 +114,17 @@ class Value(metaclass=_ValueType):
         (3.0, 3.0)
     """
 
-    __slots__ = ("arg", "children", "data", "grad", "is_param", "label", "op", "scope")
+    # Seven slots, one per field, except that ``scope`` and ``is_param`` share ``_tags``:
+    # it holds the scope (a str), or ``(scope, True)`` for a parameter. Building the graph
+    # only ever stores a str there; the two properties below read it apart.
+    __slots__ = ("_tags", "arg", "children", "data", "grad", "label", "op")
     data: float
     grad: float
     label: str
     op: str
     children: tuple[Value, ...]
     arg: float | None
-    scope: str
-    is_param: bool
+    _tags: str | tuple[str, bool]
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -130,6 +132,26 @@ class Value(metaclass=_ValueType):
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
         _fill(self, data, label, "", (), None, _switches.mode.scope if _open else "")
+
+    @property
+    def scope(self) -> str:
+        """The :func:`scope` this Value was created in ("" if none)."""
+        tags = self._tags
+        return tags if type(tags) is str else tags[0]
+
+    @scope.setter
+    def scope(self, scope: str) -> None:
+        self._tags = (scope, True) if self.is_param else scope
+
+    @property
+    def is_param(self) -> bool:
+        """Marked as a trainable parameter (``nn`` marks its weights and biases)."""
+        return type(self._tags) is not str
+
+    @is_param.setter
+    def is_param(self, is_param: bool) -> None:
+        scope = self.scope
+        self._tags = (scope, True) if is_param else scope
 
     @property
     def param(self) -> float | None:
@@ -410,8 +432,7 @@ def _fill(
     node.op = op
     node.children = children
     node.arg = arg
-    node.scope = scope
-    node.is_param = False
+    node._tags = scope  # the scope, and not a parameter (see Value.__slots__)
     return node
 
 

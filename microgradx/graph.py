@@ -28,7 +28,8 @@ def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -
     Depth-first search without recursion: ``stack`` holds the path from the root
     to the current node and ``pending`` the operands each of them has still to
     visit. A node is finished once all its operands are; listing nodes as they
-    finish gives operands before results.
+    finish gives operands before results. A leaf has no operands, so it is
+    finished as soon as it is reached, without a trip through the stack.
     """
     order: list[Value] = []
     if not (leaves or root.children):
@@ -36,15 +37,22 @@ def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -
     visited = {root}
     stack = [root]
     pending = [iter(root.children)]
+    # Bound methods, looked up once: this loop runs once per node and edge.
+    visit, finish = visited.add, order.append
+    push, push_pending = stack.append, pending.append
     while stack:
         for child in pending[-1]:
-            if (leaves or child.children) and child not in visited:
-                visited.add(child)
-                stack.append(child)
-                pending.append(iter(child.children))
-                break
+            if child.children:
+                if child not in visited:  # go down into it
+                    visit(child)
+                    push(child)
+                    push_pending(iter(child.children))
+                    break
+            elif leaves and child not in visited:
+                visit(child)
+                finish(child)
         else:  # every operand of stack[-1] is finished, so it is too
-            order.append(stack.pop())
+            finish(stack.pop())
             pending.pop()
     if reverse:
         order.reverse()

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -97,6 +98,8 @@ class Linear:
 
 
 Instruction = Node | Linear
+
+_op, _arg, _children = attrgetter("op"), attrgetter("arg"), attrgetter("children")
 
 #: A neuron found in the graph: its input slots, weight leaf indices, bias leaf index.
 _Neuron = tuple[tuple[int, ...], list[int], "int | None"]
@@ -179,9 +182,25 @@ class _Compiler:
         self, order: Sequence[Value], slot: Mapping[Value, int], leaf: Mapping[int, int]
     ) -> None:
         self.order, self.slot, self.leaf = order, slot, leaf
-        # how many times each node is an operand, and the user of one-operand results
+        # how many times each node is an operand (one pass in C over every edge)
         self.n_users: Counter[Value] = Counter(chain.from_iterable([v.children for v in order]))
-        self.sole_user = {v.children[0]: v for v in order if len(v.children) == 1}
+
+    def unary_user(self, v: Value) -> Value | None:
+        """The only user of ``v``, if ``v`` is used once and by a one-operand op; else None.
+
+        Found without a pass over the graph: in a depth-first order (the one
+        :func:`~microgradx.graph.topological_order` gives), a node reached only through a
+        one-operand user is finished just before that user, so the user is the next node
+        in ``order``. The check below makes any other order merely miss a fusion.
+        """
+        if self.n_users[v] != 1:
+            return None
+        after = self.slot[v] + 1
+        if after < len(self.order):
+            user = self.order[after]
+            if len(user.children) == 1 and user.children[0] is v:
+                return user
+        return None
 
     def neuron(self, v: Value) -> _Neuron | None:
         """``(inputs, weights, bias)`` slots if ``v`` is ``Σ wᵢ·hᵢ (+ b)``, else None."""
@@ -194,11 +213,13 @@ class _Compiler:
             children = children[:-1]
         if not children:
             return None
-        if {(c.op, c.param) for c in children} != {("mul", None)}:
+        # every operand a product with no extra number, used by this sum alone
+        # (``map`` with attribute getters: the loops run in C, once per weight)
+        if set(map(_op, children)) != {"mul"} or set(map(_arg, children)) != {None}:
             return None
         if max(map(self.n_users.__getitem__, children)) != 1:
             return None
-        weights, xs = zip(*[c.children for c in children])
+        weights, xs = zip(*map(_children, children))
         w = list(map(leaf.get, map(slot.__getitem__, weights)))
         if None in w:  # a weight that is not a leaf (leaf holds only leaves)
             return None
@@ -230,7 +251,7 @@ class _Compiler:
             if v in skip:
                 continue
             program.append(
-                Node(slot[v], OPS[v.op], tuple(map(slot.__getitem__, v.children)), v.param)
+                Node(slot[v], OPS[v.op], tuple(map(slot.__getitem__, v.children)), v.arg)
             )
         return program
 
@@ -242,14 +263,14 @@ class _Compiler:
         # one activation applied to every neuron (and nothing else using the sums)?
         act, act_param = None, None
         act_outs: tuple[int, ...] = ()
-        found = [self.sole_user.get(m) for m in members]
+        found = [self.unary_user(m) for m in members]
         acts = [a for a in found if a is not None]
         if len(acts) == len(members) and all(self.n_users[m] == 1 for m in members):
             first = acts[0]
             if OPS[first.op].arity == 1 and all(
-                a.op == first.op and a.param == first.param for a in acts
+                a.op == first.op and a.arg == first.arg for a in acts
             ):
-                act, act_param = OPS[first.op], first.param
+                act, act_param = OPS[first.op], first.arg
                 act_outs = tuple(self.slot[a] for a in acts)
         w_grid = _grid(weights)
         b_grid = None if bias is None else _grid(bias[:, None])
