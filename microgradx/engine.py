@@ -158,6 +158,17 @@ class Value(metaclass=_ValueType):
         """Deprecated name of :attr:`arg` (the op's extra number), kept for old code."""
         return self.arg
 
+    # micrograd's names, read-only, so a lecture's drawing code runs unchanged.
+    @property
+    def _prev(self) -> set[Value]:
+        """The operands as a set, as micrograd names them (:attr:`children` keeps their order)."""
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        """The op's symbol (``"×"``, ``"+"``), as micrograd names it; ``""`` for a leaf."""
+        return OPS[self.op].symbol if self.op else ""
+
     if TYPE_CHECKING:  # the methods made from the op table, for type checkers
 
         def __getattr__(self, name: str) -> Callable[..., Value]: ...

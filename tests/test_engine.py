@@ -275,3 +275,27 @@ def test_methods_come_from_the_table_with_their_formula():
         assert hasattr(Value, name) == op.method, name
         if op.method:
             assert op.formula in getattr(Value, name).__doc__
+
+
+def test_micrograd_names_for_lecture_code():
+    """A micrograd-style graph walk (``_prev``, ``_op``) reads the same graph."""
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    d = c + a
+    assert c._prev == {a, b} and d._prev == {c, a} and a._prev == set()
+    assert (c._op, d._op, a._op) == ("×", "+", "")
+
+    def trace(root):  # as the peer's drawing notebook writes it
+        nodes, edges = set(), set()
+        stack = [root]
+        while stack:
+            v = stack.pop()
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    stack.append(child)
+        return nodes, edges
+
+    nodes, edges = trace(d)
+    assert nodes == {a, b, c, d} and edges == {(a, c), (b, c), (c, d), (a, d)}
