@@ -9,6 +9,7 @@ navigation entry each, in file order, so a new notebook appears without editing
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -137,3 +138,20 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(File.generated(config, "lecture/stepper.html", content=_stepper_html()))
     files.append(File.generated(config, "lecture/graph.svg", content=_run(GALLERY[0][3])))
     return files
+
+
+# Docstrings name other objects with roles (:func:`grad`, :class:`~microgradx.nn.MLP`),
+# which the reference pages would otherwise show as raw text.
+_ROLE = re.compile(r":(?:attr|class|data|exc|func|meth|mod|obj):<code>~?([^<]*)</code>")
+
+
+def on_page_content(html: str, **kwargs: object) -> str:
+    """Render docstring roles as code: ``:func:`grad``` reads as ``grad``."""
+
+    def code(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if "~" in match.group(0):  # ~a.b.C shows only C, as in the docstring convention
+            name = name.rsplit(".", 1)[-1]
+        return f"<code>{name}</code>"
+
+    return _ROLE.sub(code, html)

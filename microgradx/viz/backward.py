@@ -158,10 +158,20 @@ def draw_backward(
     Args:
         output: the Value to differentiate (``f``).
         inputs: a Value or several Values of its graph (``x``, or ``[x, z]``).
+        rankdir: layout direction, ``"LR"`` (forward frame left) or ``"TB"``.
+        show_data: show each Value's ``.data``.
         show_grad: show each Value's ``.grad`` (off by default: here the gradients
             are drawn as nodes of their own).
-        rankdir, show_data, precision, show_local_grads, highlight, params,
-            max_nodes, engine, timeout: as for :func:`microgradx.draw`.
+        precision: significant digits of the numbers shown.
+        show_local_grads: label each edge with its local gradient.
+        highlight: Values to outline.
+        params: Values to colour as trainable parameters.
+        max_nodes: the most Values drawn before the drawing is refused.
+        engine: the Graphviz layout program.
+        timeout: seconds the layout may take.
+
+    The options are those of :func:`microgradx.draw`; ``clusters`` and ``collapse``
+    are set by this mode.
 
     Returns:
         A :class:`Drawing`; in Jupyter it displays itself. To step through a
