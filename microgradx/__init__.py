@@ -11,13 +11,15 @@
 from ._gc import gc_paused
 from .autodiff import derivative, grad, gradient, hessian
 from .compare import TorchComparison, compare_with_torch
-from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope, sum
+from .engine import Value, detect_anomaly, dot, is_grad_enabled, no_grad, scope
+from .engine import sum as sum
 from .exercises import check_backprop as check_backprop
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradcheckReport, gradcheck, numeric_grad
 from .graph import stats, topological_order, users
 from .ops import OPS
-from .tape import Tape, TapeGrads, compile
+from .tape import Tape, TapeGrads
+from .tape import compile as compile
 from .viz import (
     Drawing,
     GraphvizNotFoundError,
@@ -30,6 +32,9 @@ from .viz import (
     save_steps_html,
     stepper,
 )
+
+# `microgradx.sum` and `microgradx.compile` are kept out of __all__: `from microgradx import *`
+# must not replace the builtins of the same names.
 
 __version__ = "0.1.0"
 
@@ -47,7 +52,6 @@ __all__ = [
     "Value",
     "backward_steps",
     "compare_with_torch",
-    "compile",
     "derivative",
     "detect_anomaly",
     "display_name",
@@ -68,7 +72,6 @@ __all__ = [
     "scope",
     "stats",
     "stepper",
-    "sum",
     "topological_order",
     "users",
 ]

@@ -33,6 +33,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(2, f"No such folder {str(folder)!r} to write into", str(path))
     temporary = _temporary_name(path)
     try:
         yield temporary

@@ -90,6 +90,16 @@ def grad(
     for v in wanted:
         if not isinstance(v, Value):
             raise TypeError(f"inputs must be Values, not {type(v).__name__}")
+    if output.op and not output.children:  # as backward(): no graph to go back through
+        raise RuntimeError(
+            f"grad() of a result of {output.op!r} made inside no_grad(): it recorded no "
+            "operands, so there is no graph to differentiate; compute it outside no_grad()"
+        )
+    if create_graph and not engine.is_grad_enabled():
+        raise RuntimeError(
+            "grad(..., create_graph=True) inside no_grad() would record nothing: "
+            "call it outside no_grad()"
+        )
     if create_graph:
         with engine.scope(BACKWARD_SCOPE):  # every node the backward pass makes
             found = _backward_pass(output, set(wanted))

@@ -166,8 +166,8 @@ class Value(metaclass=_ValueType):
 
     @property
     def _op(self) -> str:
-        """The op's symbol (``"×"``, ``"+"``), as micrograd names it; ``""`` for a leaf."""
-        return OPS[self.op].symbol if self.op else ""
+        """The op's symbol (``"×"``, ``"+"``), where micrograd keeps ``"*"``; ``""`` for a leaf."""
+        return OPS[self.op].symbol if self.children else ""
 
     if TYPE_CHECKING:  # the methods made from the op table, for type checkers
 

@@ -184,6 +184,11 @@ def gradcheck(
         >>> bool(report), bool(gradcheck(lambda x: x.tanh(), [0.5], order=2))
         (True, True)
     """
+    if not callable(f):
+        raise TypeError(
+            f"f must be a function of Values (e.g. lambda x, y: x * y), not "
+            f"{type(f).__name__}: pass the function that builds the result"
+        )
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
     for name, tolerance in (("atol", atol), ("rtol", rtol)):

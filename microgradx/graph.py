@@ -31,6 +31,8 @@ def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -
     finish gives operands before results. A leaf has no operands, so it is
     finished as soon as it is reached, without a trip through the stack.
     """
+    if not hasattr(root, "children"):
+        raise TypeError(f"topological_order() needs a Value, not {type(root).__name__}")
     order: list[Value] = []
     if not (leaves or root.children):
         return order
