@@ -261,6 +261,8 @@ class Value(metaclass=_ValueType):
         return Value._make(OPS["abs"], (self,))
 
     # Comparisons read the numbers (as in a derivative rule's ``a > 0``); a bool.
+    # ``==`` is not among them: it stays identity, so Values can be set members and
+    # dict keys (the graph walks rely on it). Compare numbers with ``v.data == 0``.
     def __lt__(self, other: ValueLike) -> bool:
         return self.data < _number(other)
 
