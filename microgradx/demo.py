@@ -32,8 +32,9 @@ LECTURE_RULES = {
 }
 
 
-def lecture_example() -> tuple[Value, tuple[Value, Value, Value, Value]]:
-    """f = (w + x·y)·z at w=5, x=3, y=2, z=4, after backward; returns f and (w, x, y, z)."""
+def lecture_example(backward: bool = True) -> tuple[Value, tuple[Value, Value, Value, Value]]:
+    """f = (w + x·y)·z at w=5, x=3, y=2, z=4 with v = x·y and u = w + v labelled, after
+    ``f.backward()`` unless ``backward=False``; returns f and (w, x, y, z)."""
     w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
     v = x * y
     v.label = "v"
@@ -41,7 +42,8 @@ def lecture_example() -> tuple[Value, tuple[Value, Value, Value, Value]]:
     u.label = "u"
     f = u * z
     f.label = "f"
-    f.backward()
+    if backward:
+        f.backward()
     return f, (w, x, y, z)
 
 

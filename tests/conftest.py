@@ -22,6 +22,7 @@ import pytest
 from hypothesis import settings
 
 from microgradx import Value
+from microgradx.demo import lecture_example
 
 
 @pytest.fixture
@@ -55,15 +56,9 @@ class Lecture(NamedTuple):
 
 def build_lecture(backward: bool = False) -> Lecture:
     """A fresh lecture graph, every node labelled; ``backward=True`` also runs f.backward()."""
-    w, x, y, z = Value(5.0, "w"), Value(3.0, "x"), Value(2.0, "y"), Value(4.0, "z")
-    v = x * y
-    v.label = "v"
-    u = w + v
-    u.label = "u"
-    f = u * z
-    f.label = "f"
-    if backward:
-        f.backward()
+    f, (w, x, y, z) = lecture_example(backward=backward)
+    u = f.children[0]  # f = u·z
+    v = u.children[1]  # u = w + v
     return Lecture(f, dict(w=w, x=x, y=y, z=z, v=v, u=u, f=f))
 
 
