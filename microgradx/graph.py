@@ -9,13 +9,14 @@ same order.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["GraphStats", "edges", "nodes", "stats", "topological_order", "users"]
+__all__ = ["GraphStats", "edges", "nodes", "stats", "topological_order", "users", "users_in"]
 
 
 def topological_order(root: Value, reverse: bool = False, leaves: bool = True) -> list[Value]:
@@ -87,8 +88,14 @@ def users(root: Value) -> dict[Value, list[Value]]:
     and nodes nothing uses map to ``[]``. Backward sums one contribution per use:
     ∂f/∂x = Σ over users u of ∂f/∂u · ∂u/∂x.
     """
+    return users_in(topological_order(root))
+
+
+def users_in(order: Iterable[Value]) -> dict[Value, list[Value]]:
+    """:func:`users` over ``order``, any list of nodes with operands before results
+    (a topological order, also the joint one of several outputs)."""
     found: dict[Value, list[Value]] = {}
-    for node in topological_order(root):
+    for node in order:
         found[node] = []
         for child in node.children:
             found[child].append(node)

@@ -24,7 +24,7 @@ import graphviz
 
 from .._gc import paused
 from ..engine import Value
-from ..graph import topological_order
+from ..graph import topological_order, users_in
 from ..ops import OPS, local_grads_of
 from .names import Namer
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
@@ -496,11 +496,7 @@ class _Builder:
 
     def users(self, v: Value) -> list[Value]:
         if not hasattr(self, "_users"):
-            users: dict[Value, list[Value]] = {}
-            for node in self.order:
-                for child in node.children:
-                    users.setdefault(child, []).append(node)
-            self._users = users
+            self._users = users_in(self.order)
         found = list(self._users.get(v, []))
         if v in self.roots:
             found.append(v)  # the output leaves every scope
