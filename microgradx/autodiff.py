@@ -182,20 +182,30 @@ def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
     return found
 
 
-def _numbers_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
-    """The chain rule on numbers, as ``backward()`` computes it, into a dict.
+def chain_rule_numbers(
+    output: Value, term: Callable[[Value, float, Value, float], None] | None = None
+) -> dict[Value, float]:
+    """∂output/∂v for every v below ``output``: the chain rule on numbers, as
+    ``backward()`` computes it, into a dict (no ``.grad`` changes).
 
     ``grads[v]`` collects ∂f/∂v; a node's value is complete when it is reached, since
-    every user comes before it in reverse topological order.
+    every user comes before it in reverse topological order. ``term(node, upstream,
+    child, local)``, if given, sees each product ∂f/∂node · ∂node/∂child as it is added.
     """
     grads: dict[Value, float] = {output: 1.0}
     for node in topological_order(output, reverse=True, leaves=False):
-        upstream = grads.get(node)
-        if upstream is None:
-            continue
+        upstream = grads[node]
         local = OPS[node.op].local_grads(node.data, *args_of(node))
         for child, d in zip(node.children, local):
             grads[child] = grads.get(child, 0.0) + d * upstream
+            if term is not None:
+                term(node, upstream, child, d)
+    return grads
+
+
+def _numbers_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
+    """:func:`chain_rule_numbers`, kept for the ``wanted`` nodes it reaches."""
+    grads = chain_rule_numbers(output)
     return {v: grads[v] for v in wanted if v in grads}
 
 

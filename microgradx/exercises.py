@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from numbers import Real
 
 from ._report import RowsReport, text_table
+from .autodiff import chain_rule_numbers
 from .engine import Value
-from .graph import topological_order
-from .ops import local_grads_of
 from .viz.names import Namer, caller_names
 
 __all__ = ["BackpropReport", "BackpropRow", "Term", "check_backprop", "true_gradients"]
@@ -142,14 +141,12 @@ def true_gradients(
     ``names`` (default :func:`node_names`).
     """
     names = node_names(output) if names is None else names
-    grads: dict[Value, float] = {output: 1.0}
     terms: dict[Value, list[Term]] = {output: []}
-    for node in topological_order(output, reverse=True, leaves=False):
-        upstream = grads[node]
-        for child, local in zip(node.children, local_grads_of(node)):  # ∂node/∂child
-            grads[child] = grads.get(child, 0.0) + upstream * local
-            terms.setdefault(child, []).append(Term(names[node], upstream, local))
-    return grads, terms
+
+    def keep(node: Value, upstream: float, child: Value, local: float) -> None:
+        terms.setdefault(child, []).append(Term(names[node], upstream, local))
+
+    return chain_rule_numbers(output, keep), terms
 
 
 def _wrap(name: str) -> str:
