@@ -17,6 +17,7 @@ from microgradx.nn import (
     accuracy,
     fit,
     hinge,
+    layer_grad_norms,
     make_blobs,
     make_moons,
     make_xor,
@@ -305,3 +306,16 @@ def test_the_tape_engine_records_the_same_gradient_norms():
     for a, b in zip(runs["scalar"].grad_norm, runs["tape"].grad_norm):
         assert a == pytest.approx(b, rel=1e-9)
     assert all(len(norms) == 3 and min(norms) > 0 for norms in runs["tape"].grad_norm)
+
+
+def test_layer_grad_norms_reads_given_gradients_in_parameter_order():
+    model = MLP(2, [3, 1], seed=0)  # 9 parameters in layer 0, 4 in layer 1
+    grads = [float(i) for i in range(13)]
+    expected = [sum(g * g for g in grads[:9]) ** 0.5, sum(g * g for g in grads[9:]) ** 0.5]
+    assert layer_grad_norms(model, np.array(grads)) == pytest.approx(expected, rel=1e-15)
+    assert layer_grad_norms(model, iter(grads)) == pytest.approx(expected, rel=1e-15)
+    for p, g in zip(model.parameters(), grads):
+        p.grad = g
+    assert layer_grad_norms(model) == pytest.approx(expected, rel=1e-15)
+    with pytest.raises(ValueError, match="12 gradients for 13 parameters"):
+        layer_grad_norms(model, grads[:12])

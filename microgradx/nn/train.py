@@ -281,6 +281,7 @@ def fit(
               "batch_size": batch_size, "l2": l2, "samples": n}
     )  # fmt: skip
     best, best_epoch, best_state = math.inf, 0, None
+    layer_sizes = [len(layer.parameters()) for layer in _layers(model)]
     bar = _Progress(epochs, progress)
     try:
         for epoch in range(1, epochs + 1):
@@ -292,17 +293,19 @@ def fit(
             for idx, _ in batches(index, index, batch_size, batch_size is not None, rng):
                 if arrays is not None:
                     batch_loss, outputs = arrays.step(X[idx], idx, l2)
-                    grad_norm = layer_grad_norms(model, arrays.grad)
                 else:
                     opt.zero_grad()
                     batch_loss, outputs = step_fn(
                         model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
                     )
-                    grad_norm = layer_grad_norms(model)  # kept from the epoch's last step
-                    opt.step()
+                    opt.step()  # the gradients stay until the next step's zero_grad
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
                     correct += int(np.sum(task.decide(outputs) == task.classes[idx]))
+            # the gradient norms of the epoch's last step
+            grad_norm = (
+                layer_grad_norms(model) if arrays is None else _norms(arrays.grad, layer_sizes)
+            )
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "loss": loss_sum / n,
@@ -358,19 +361,23 @@ def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> lis
     that shrink from the output layer towards the input show vanishing gradients; a
     norm of exactly 0, a layer whose units are all dead.
     """
-    layers = getattr(model, "layers", None) or [model]
-    sizes = [len(layer.parameters()) for layer in layers]
+    per_layer = [layer.parameters() for layer in _layers(model)]
     if grads is None:
-        flat = [p.grad for layer in layers for p in layer.parameters()]
+        flat = np.array([p.grad for params in per_layer for p in params], dtype=float)
     else:
-        flat = [float(g) for g in grads]
-        if len(flat) != sum(sizes):
-            raise ValueError(f"{len(flat)} gradients for {sum(sizes)} parameters")
-    norms, start = [], 0
-    for size in sizes:
-        norms.append(math.sqrt(math.fsum(g * g for g in flat[start : start + size])))
-        start += size
-    return norms
+        flat = np.asarray(grads if isinstance(grads, np.ndarray) else list(grads), dtype=float)
+    return _norms(flat.ravel(), [len(params) for params in per_layer])
+
+
+def _layers(model: Module) -> list[Module]:
+    return getattr(model, "layers", None) or [model]
+
+
+def _norms(flat: np.ndarray, sizes: list[int]) -> list[float]:
+    """The L2 norm of each run of ``sizes[i]`` numbers in ``flat``."""
+    if len(flat) != sum(sizes):
+        raise ValueError(f"{len(flat)} gradients for {sum(sizes)} parameters")
+    return [float(np.sqrt(np.dot(g, g))) for g in np.split(flat, np.cumsum(sizes)[:-1])]
 
 
 def predict(
