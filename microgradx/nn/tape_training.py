@@ -172,10 +172,12 @@ class TapeTraining:
             out = outputs if whole else outputs[rows]
             g = tape.grad_batch(out if len(cols) == out.shape[1] else out[:, cols], reduce="sum")
             total += float(g.output.sum())
-            if whole and len(cols) == out.shape[1]:
+            if len(cols) < out.shape[1]:
+                seeds[np.ix_(rows, np.array(cols))] = g.inputs
+            elif whole:
                 seeds[:] = g.inputs
             else:
-                seeds[np.ix_(rows, np.array(cols))] = g.inputs
+                seeds[rows] = g.inputs
         # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
         grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
         if l2:

@@ -377,7 +377,12 @@ def _norms(flat: np.ndarray, sizes: list[int]) -> list[float]:
     """The L2 norm of each run of ``sizes[i]`` numbers in ``flat``."""
     if len(flat) != sum(sizes):
         raise ValueError(f"{len(flat)} gradients for {sum(sizes)} parameters")
-    return [float(np.sqrt(np.dot(g, g))) for g in np.split(flat, np.cumsum(sizes)[:-1])]
+    norms, start = [], 0
+    for size in sizes:
+        g = flat[start : start + size]
+        norms.append(float(np.sqrt(np.dot(g, g))))
+        start += size
+    return norms
 
 
 def predict(

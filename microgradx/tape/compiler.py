@@ -183,7 +183,7 @@ class _Compiler:
     ) -> None:
         self.order, self.slot, self.leaf = order, slot, leaf
         # how many times each node is an operand (one pass in C over every edge)
-        self.n_users: Counter[Value] = Counter(chain.from_iterable([v.children for v in order]))
+        self.n_users: Counter[Value] = Counter(chain.from_iterable(map(_children, order)))
 
     def unary_user(self, v: Value) -> Value | None:
         """The only user of ``v``, if ``v`` is used once and by a one-operand op; else None.
