@@ -77,6 +77,7 @@ typecheck: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_floor.py --compiled
 	$(BIN)/python benchmarks/bench_tape.py
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_stepper.py

@@ -202,7 +202,7 @@ def count_nodes(roots: list) -> int:
     stack = list(roots)
     while stack:
         node = stack.pop()
-        children = node.children if isinstance(node, OURS) else node._prev
+        children = node._prev if isinstance(node, PeerValue) else node.children
         for child in children:
             if id(child) not in seen:
                 seen.add(id(child))

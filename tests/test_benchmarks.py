@@ -12,9 +12,9 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def run_quick(script: str) -> str:
+def run_quick(script: str, *options: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        [sys.executable, str(BENCHMARKS / script), "--quick", *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -45,3 +45,15 @@ def test_tape_benchmark_prints_its_tables():
 def test_mlp_benchmark_prints_its_table():
     out = run_quick("bench_mlp.py")
     assert "micrograd 0.1.0" in out and "ms / step" in out
+
+
+def test_floor_benchmark_compiles_the_floor_and_checks_every_engine_against_micrograd():
+    # mypyc comes with the dev extra and the machine has a C compiler: the compiled
+    # floor is built, not skipped
+    out = run_quick("bench_floor.py", "--compiled")
+    for engine in ("micrograd", "microgradx, gc_paused()", "floor, gc_paused()",
+                   "floor compiled, gc_paused()"):  # fmt: skip
+        assert engine in out
+    for workload in ("built-in sum", "chain", "lecture graph", "lecture loop"):
+        assert workload in out
+    assert "gradients: equal to micrograd's in every engine and workload" in out

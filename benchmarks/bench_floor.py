@@ -1,0 +1,140 @@
+"""How fast can a scalar autograd engine in Python be? The floor, against micrograd.
+
+    python benchmarks/bench_floor.py               # pure Python only
+    python benchmarks/bench_floor.py --compiled    # also the same floor compiled by mypyc
+    python benchmarks/bench_floor.py --quick       # small sizes, one round
+
+The engine benchmark (``bench_engine.py``) sets targets per workload: forward at least
+15x micrograd, backward at least 4x. This one asks whether any engine written in
+Python could meet them. It runs the engine benchmark's workloads (the same code, the
+same sizes, interleaved rounds) with four engines:
+
+* ``micrograd``, as users run it;
+* ``microgradx``, inside ``gc_paused()`` (its best case);
+* ``floor``: ``_floor_engine.py``, the least work a node can do in Python: four slots,
+  an integer code instead of an op table, the math of add, mul and relu written
+  inline, no labels, scopes, switches or checks. Whatever a real engine adds costs
+  time, so the floor's ratios bound every pure-Python engine of one object per number
+  on this interpreter from above;
+* ``floor, compiled`` (with ``--compiled``): the same file turned into a C extension by
+  mypyc (from the ``dev`` extra; needs a C compiler), to show what a compiled core
+  would give.
+
+Every engine's gradients are checked against micrograd's (relative 1e-12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import _floor_engine
+import bench_engine as be
+
+HERE = Path(__file__).resolve().parent
+
+
+def compiled_floor(folder: Path) -> type | str:
+    """The floor's ``Value`` compiled by mypyc into ``folder``; a reason if that fails."""
+    source = folder / "floor_native.py"
+    shutil.copy(HERE / "_floor_engine.py", source)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mypyc", source.name],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"mypyc did not run: {error}"
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:]
+        return f"mypyc failed: {' '.join(last) or 'no message'}"
+    sys.path.insert(0, str(folder))
+    module = importlib.import_module("floor_native")
+    if not str(module.__file__).endswith((".so", ".pyd")):
+        return "mypyc built no extension module"
+    return module.Value
+
+
+def main(quick: bool, rounds: int, compiled: type | None) -> None:
+    engines: list[tuple[str, type, bool]] = [
+        ("micrograd", be.PeerValue, False),
+        ("microgradx, gc_paused()", be.OURS, True),
+        ("floor, gc_paused()", _floor_engine.Value, True),
+    ]
+    if compiled is not None:
+        engines.append(("floor compiled, gc_paused()", compiled, True))
+    # micrograd has no n-ary sum, and neither has the floor
+    table = [w for w in be.workloads(quick) if "microgradx.sum" not in w[0]]
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    nodes: dict[tuple[str, str], int] = {}
+    grads: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for name, make, build, _peer in table:
+            for engine, cls, paused in engines:
+                f, b, n, g = be.one_run(make, build, cls, paused, 5 if "chain" in name else 1)
+                times.setdefault((name, engine), []).append((f, b))
+                nodes[name, engine] = n
+                grads[name, engine] = g
+
+    print(
+        f"Python {sys.version.split()[0]}, micrograd 0.1.0; median of {rounds} interleaved "
+        "round(s); ns per node; x = micrograd's time per node / this engine's"
+    )
+    print("targets (bench_engine.py): forward >= 15x, backward >= 4x, in every workload\n")
+    header = f"{'workload':<28}{'engine':<30}{'fwd ns':>8}{'bwd ns':>8}{'fwd x':>8}{'bwd x':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, *_ in table:
+        pf, pb = (t / nodes[name, "micrograd"] for t in _medians(times[name, "micrograd"]))
+        for engine, _, _ in engines:
+            f, b = (t / nodes[name, engine] for t in _medians(times[name, engine]))
+            line = f"{name if engine == 'micrograd' else '':<28}{engine:<30}"
+            line += f"{f * 1e9:>8.0f}{b * 1e9:>8.0f}"
+            if engine != "micrograd":
+                line += f"{pf / f:>7.1f}x{pb / b:>6.1f}x"
+            print(line)
+        print()
+    for name, *_ in table:
+        peer = grads[name, "micrograd"]
+        for engine, _, _ in engines[1:]:
+            ours = grads[name, engine]
+            worst = max(
+                (abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in zip(ours, peer)), default=0
+            )
+            assert len(ours) == len(peer) and worst <= 1e-12, (name, engine, worst)
+    print("gradients: equal to micrograd's in every engine and workload (relative 1e-12)")
+
+
+def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(f for f, _ in pairs), statistics.median(b for _, b in pairs)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (3)")
+    parser.add_argument(
+        "--compiled", action="store_true", help="also the floor compiled by mypyc (C compiler)"
+    )
+    args = parser.parse_args()
+    rounds = args.rounds or (1 if args.quick else 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        native = compiled_floor(Path(tmp)) if args.compiled else None
+        if isinstance(native, str):
+            sys.exit(f"--compiled: {native}")
+        # micrograd's backward is recursive: a large stack and recursion limit for its chains
+        sys.setrecursionlimit(10**6)
+        threading.stack_size(1 << 29)
+        worker = threading.Thread(target=main, args=(args.quick, rounds, native))
+        worker.start()
+        worker.join()
