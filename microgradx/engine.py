@@ -190,7 +190,9 @@ class Value(metaclass=_ValueType):
             data = op.f(*args)
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
             data = op.forward(*args)
-        mode = _switches.mode if _open else _DEFAULT  # this thread's switches, read once
+        if not _open:  # no switch block open in any thread: the defaults
+            return _fill(_new(Value), data, "", op.name, children, arg, "")
+        mode = _switches.mode  # this thread's switches, read once
         if mode.anomaly and not math.isfinite(data):
             _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
         if mode.grad_enabled:
