@@ -335,11 +335,11 @@ def main(quick: bool, rounds: int) -> None:
     print("-" * len(header))
     for name, _, _, peer_row in table:
         peer_key = (peer_row or name, "micrograd")
-        pf, pb = _medians(times[peer_key])
+        pf, pb = medians(times[peer_key])
         pn = nodes[peer_key]
         for engine, cls, _ in ENGINES:
             key = (peer_row or name, engine) if cls is PeerValue else (name, engine)
-            f, b = _medians(times[key])
+            f, b = medians(times[key])
             n = nodes[key]
             mem = memory.get((key[0], "microgradx" if cls is OURS else "micrograd"))
             shown = name if engine == "micrograd" else ""
@@ -356,16 +356,28 @@ def main(quick: bool, rounds: int) -> None:
     for name, _, _, peer_row in table:
         peer = grads[peer_row or name, "micrograd"]
         for engine, _, _ in ENGINES[1:]:
-            ours = grads[name, engine]
-            worst = max(
-                (abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in zip(ours, peer)), default=0
-            )
-            assert len(ours) == len(peer) and worst <= 1e-12, (name, engine, worst)
+            check_equal(grads[name, engine], peer, (name, engine))
     print("gradients: equal in both engines for every workload (relative difference <= 1e-12)")
 
 
-def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+def check_equal(ours: list[float], peer: list[float], what: object) -> None:
+    """The same gradients, to a relative 1e-12 (sums may run in another order)."""
+    worst = max((abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in zip(ours, peer)), default=0)
+    assert len(ours) == len(peer) and worst <= 1e-12, (what, worst)
+
+
+def medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(f for f, _ in pairs), statistics.median(b for _, b in pairs)
+
+
+def run_with_deep_stack(main: Callable[..., None], *args: object) -> None:
+    """``main(*args)`` in a thread with a large stack and recursion limit: micrograd's
+    backward is recursive, and its chains are deep."""
+    sys.setrecursionlimit(10**6)
+    threading.stack_size(1 << 29)
+    worker = threading.Thread(target=main, args=args)
+    worker.start()
+    worker.join()
 
 
 if __name__ == "__main__":
@@ -374,9 +386,4 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (3)")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
-    # micrograd's backward is recursive: a large stack and recursion limit for its chains
-    sys.setrecursionlimit(10**6)
-    threading.stack_size(1 << 29)
-    worker = threading.Thread(target=main, args=(args.quick, rounds))
-    worker.start()
-    worker.join()
+    run_with_deep_stack(main, args.quick, rounds)

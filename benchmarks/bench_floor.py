@@ -28,11 +28,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import _floor_engine
@@ -95,9 +93,9 @@ def main(quick: bool, rounds: int, compiled: type | None) -> None:
     print(header)
     print("-" * len(header))
     for name, *_ in table:
-        pf, pb = (t / nodes[name, "micrograd"] for t in _medians(times[name, "micrograd"]))
+        pf, pb = (t / nodes[name, "micrograd"] for t in be.medians(times[name, "micrograd"]))
         for engine, _, _ in engines:
-            f, b = (t / nodes[name, engine] for t in _medians(times[name, engine]))
+            f, b = (t / nodes[name, engine] for t in be.medians(times[name, engine]))
             line = f"{name if engine == 'micrograd' else '':<28}{engine:<30}"
             line += f"{f * 1e9:>8.0f}{b * 1e9:>8.0f}"
             if engine != "micrograd":
@@ -107,16 +105,8 @@ def main(quick: bool, rounds: int, compiled: type | None) -> None:
     for name, *_ in table:
         peer = grads[name, "micrograd"]
         for engine, _, _ in engines[1:]:
-            ours = grads[name, engine]
-            worst = max(
-                (abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in zip(ours, peer)), default=0
-            )
-            assert len(ours) == len(peer) and worst <= 1e-12, (name, engine, worst)
+            be.check_equal(grads[name, engine], peer, (name, engine))
     print("gradients: equal to micrograd's in every engine and workload (relative 1e-12)")
-
-
-def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(f for f, _ in pairs), statistics.median(b for _, b in pairs)
 
 
 if __name__ == "__main__":
@@ -132,9 +122,4 @@ if __name__ == "__main__":
         native = compiled_floor(Path(tmp)) if args.compiled else None
         if isinstance(native, str):
             sys.exit(f"--compiled: {native}")
-        # micrograd's backward is recursive: a large stack and recursion limit for its chains
-        sys.setrecursionlimit(10**6)
-        threading.stack_size(1 << 29)
-        worker = threading.Thread(target=main, args=(args.quick, rounds, native))
-        worker.start()
-        worker.join()
+        be.run_with_deep_stack(main, args.quick, rounds, native)
