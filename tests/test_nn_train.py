@@ -7,12 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-from microgradx import no_grad
+from microgradx import Value, no_grad
 from microgradx.nn import (
     MLP,
     SGD,
     EarlyStopping,
     History,
+    Module,
     StepLR,
     accuracy,
     fit,
@@ -319,3 +320,42 @@ def test_layer_grad_norms_reads_given_gradients_in_parameter_order():
     assert layer_grad_norms(model) == pytest.approx(expected, rel=1e-15)
     with pytest.raises(ValueError, match="12 gradients for 13 parameters"):
         layer_grad_norms(model, grads[:12])
+
+
+class _Linear(Module):
+    """A model of the user's own: one linear unit, written against Module's contract."""
+
+    nin, nout = 2, 1
+
+    def __init__(self, w: list[float], b: float) -> None:
+        self.w, self.b = [Value(x) for x in w], Value(b)
+        for p in self.parameters():
+            p.is_param = True
+
+    def named_parameters(self):
+        return [("w0", self.w[0]), ("w1", self.w[1]), ("b", self.b)]
+
+    def config(self):
+        return {}
+
+    def __call__(self, x):
+        return self.w[0] * x[0] + self.w[1] * x[1] + self.b
+
+    def forward_batch(self, X):
+        return (X @ np.array([w.data for w in self.w]) + self.b.data)[:, None]
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tape"])
+def test_fit_trains_a_module_subclass_by_the_hinge_gradient_written_by_hand(engine):
+    X, labels = make_moons(20, noise=0.1, seed=3)
+    w, b, lr = np.array([0.3, -0.2]), 0.1, 0.5
+    model = _Linear(list(w), b)
+    fit(model, X, labels, loss="hinge", optimizer="sgd", lr=lr, epochs=1, progress=False,
+        engine=engine)  # fmt: skip
+    # mean hinge max(0, 1 − y·(w·x + b)) with y = ±1: its gradient where the margin is positive
+    y = 2.0 * labels - 1.0
+    active = (1.0 - y * (X @ w + b)) > 0
+    grad_w = -(active * y) @ X / len(X)
+    grad_b = -np.sum(active * y) / len(X)
+    assert [p.data for p in model.w] == pytest.approx(list(w - lr * grad_w), rel=1e-12)
+    assert model.b.data == pytest.approx(b - lr * grad_b, rel=1e-12)
