@@ -4,7 +4,7 @@ Not part of microgradx and not an engine anyone should use: three operations (ad
 mul, relu), their math written inline, an integer code per node instead of an op
 table, no labels, no scopes, no switches, no error checks, and a ``backward`` that
 neither resets intermediate gradients nor checks anything. Whatever a real engine
-adds to this costs time, so the times measured here bound from below what any
+adds to this costs time, so the times measured here are about the least that any
 pure-Python engine built from one object per number can reach on this interpreter.
 
 The file is also valid input for mypyc (``bench_floor.py --compiled``), which turns
@@ -45,25 +45,25 @@ class Value:
         return Value(self.data if self.data > 0.0 else 0.0, RELU, (self,))
 
     def backward(self) -> None:
-        """Reverse topological order (iterative depth-first search), then the chain rule."""
+        """Reverse topological order (iterative depth-first search), then the chain rule.
+
+        The search keeps, for each node on the path, an iterator over its operands still to
+        visit: the fastest of the pure-Python walks measured for the engine.
+        """
         order: list[Value] = []
         visited = {self}
-        stack = [self]
-        positions = [0]
-        while stack:
-            node = stack[-1]
-            i = positions[-1]
-            children = node.children
-            if i < len(children):
-                positions[-1] = i + 1
-                child = children[i]
+        path = [self]
+        todo = [iter(self.children)]
+        while path:
+            for child in todo[-1]:
                 if child.children and child not in visited:
                     visited.add(child)
-                    stack.append(child)
-                    positions.append(0)
-            else:
-                order.append(stack.pop())
-                positions.pop()
+                    path.append(child)
+                    todo.append(iter(child.children))
+                    break
+            else:  # every operand of path[-1] is done
+                order.append(path.pop())
+                todo.pop()
         self.grad = 1.0
         for k in range(len(order) - 1, -1, -1):
             node = order[k]

@@ -14,8 +14,8 @@ same sizes, interleaved rounds) with four engines:
 * ``floor``: ``_floor_engine.py``, the least work a node can do in Python: four slots,
   an integer code instead of an op table, the math of add, mul and relu written
   inline, no labels, scopes, switches or checks. Whatever a real engine adds costs
-  time, so the floor's ratios bound every pure-Python engine of one object per number
-  on this interpreter from above;
+  time, so the floor's ratios are about the best a pure-Python engine of one object
+  per number can reach on this interpreter;
 * ``floor, compiled`` (with ``--compiled``): the same file turned into a C extension by
   mypyc (from the ``dev`` extra; needs a C compiler), to show what a compiled core
   would give.
