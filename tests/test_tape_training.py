@@ -89,3 +89,21 @@ def test_an_optimizer_over_some_parameters_falls_back_to_values():
     opt = nn.SGD(model.parameters()[1:], lr=0.1)
     nn.fit(model, X, y, optimizer=opt, epochs=2, engine="tape", progress=False)
     assert frozen.data == before
+
+
+@pytest.mark.parametrize("frozen", [0, 1], ids=["arrays", "fallback"])
+def test_vector_targets_are_grouped_as_the_scalar_engine_sees_them(frozen):
+    # mse on two outputs: each target is a pair, some pairs repeat (grouped by value)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])[np.arange(12) % 3]
+    weights = {}
+    for engine in ("scalar", "tape"):
+        model = nn.MLP(2, [4, 2], seed=0)
+        opt = nn.SGD(model.parameters()[frozen:], lr=0.1)  # frozen=1: not every parameter
+        nn.fit(model, X, y, loss="mse", optimizer=opt, epochs=3, batch_size=5, seed=0,
+               engine=engine, progress=False)  # fmt: skip
+        weights[engine] = [p.data for p in model.parameters()]
+    assert weights["tape"] == pytest.approx(weights["scalar"], rel=1e-12, abs=1e-15)
+    start = [p.data for p in nn.MLP(2, [4, 2], seed=0).parameters()]
+    assert weights["tape"] != pytest.approx(start, rel=1e-3)  # it did train

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 from ..engine import Value
 from . import losses as L
 from .module import Module
+from .tape_training import group_by_target, numeric_targets
 from .task import LossFn
 
 __all__ = ["ENGINES", "Engine", "scalar_loss_and_grads", "tape_loss_and_grads"]
@@ -67,10 +67,6 @@ def scalar_loss_and_grads(
 _TAPES: weakref.WeakKeyDictionary[Module, dict] = weakref.WeakKeyDictionary()
 
 
-def _target_key(t: Any) -> Any:
-    return tuple(_target_key(x) for x in t) if isinstance(t, (list, tuple)) else t
-
-
 def tape_loss_and_grads(
     model: Module,
     X: np.ndarray,
@@ -95,18 +91,10 @@ def tape_loss_and_grads(
         )
     params = model.parameters()
     cache = _TAPES.setdefault(model, {})
-    groups: dict[Any, tuple[Any, Any]] = {}
-    flat = np.asarray(targets) if len(targets) else None
-    if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu":  # numbers: vectorised
-        keys, which = np.unique(flat, return_inverse=True)
-        for i, key in enumerate(keys.tolist()):
-            groups[key] = (key, np.flatnonzero(which == i))
-    else:
-        for k, t in enumerate(targets):
-            groups.setdefault(_target_key(t), (t, []))[1].append(k)
+    every = np.arange(len(targets))
     grads = np.zeros(len(params))
     total = 0.0
-    for key, (t, rows) in groups.items():
+    for key, t, rows in group_by_target(targets, numeric_targets(targets), every):
         tape = cache.get((loss_fn, key))
         if tape is None or tape.params != params:
             xs = [Value(0.0, f"x{j}") for j in range(X.shape[1])]

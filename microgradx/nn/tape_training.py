@@ -68,11 +68,7 @@ class TapeTraining:
         self.states = optimizer.state_arrays()
         self.stale = False  # True while the Values lag behind the arrays
         self.targets = list(targets)
-        flat = np.asarray(self.targets) if self.targets else None
-        # numeric labels (class labels, ±1 for hinge): grouped with numpy each step
-        self._numeric = (
-            flat if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu" else None
-        )
+        self._numeric = numeric_targets(self.targets)  # grouped with numpy each step
         cache = _TAPES.setdefault(model, {})
         if cache.get("params") != [id(p) for p in self.params]:  # a changed model: retrace
             cache.clear()
@@ -128,22 +124,9 @@ class TapeTraining:
         last = self._last_groups
         if last is not None and len(last[0]) == len(idx) and np.array_equal(last[0], idx):
             return last[1]
-        groups = self._find_groups(idx)
+        groups = group_by_target(self.targets, self._numeric, idx)
         self._last_groups = (idx.copy(), groups)
         return groups
-
-    def _find_groups(self, idx: np.ndarray) -> list[tuple[Any, Any, np.ndarray]]:
-        if self._numeric is not None:
-            keys, which = np.unique(self._numeric[idx], return_inverse=True)
-            if len(keys) == 1:
-                key = keys.tolist()[0]
-                return [(key, key, np.arange(len(idx)))]
-            return [(k, k, np.flatnonzero(which == i)) for i, k in enumerate(keys.tolist())]
-        groups: dict[Any, tuple[Any, list[int]]] = {}
-        for row, i in enumerate(idx.tolist()):
-            t = self.targets[i]
-            groups.setdefault(_target_key(t), (t, []))[1].append(row)
-        return [(k, t, np.array(rows)) for k, (t, rows) in groups.items()]
 
     def step(self, X: np.ndarray, idx: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
         """One optimizer step on the rows ``X`` (samples ``idx``): ``(mean loss, outputs)``.
@@ -196,6 +179,33 @@ class TapeTraining:
             p.grad = g
         self.optimizer.load_state_arrays(self.states)
         self.stale = False
+
+
+def numeric_targets(targets: Sequence) -> np.ndarray | None:
+    """The targets as a 1-d array if they are plain numbers (class labels, ±1), else None."""
+    flat = np.asarray(targets) if len(targets) else None
+    return flat if flat is not None and flat.ndim == 1 and flat.dtype.kind in "fiu" else None
+
+
+def group_by_target(
+    targets: Sequence, numeric: np.ndarray | None, idx: np.ndarray
+) -> list[tuple[Any, Any, np.ndarray]]:
+    """``(key, target, rows)`` for each distinct target among the samples ``idx``.
+
+    ``rows`` are positions in ``idx``; ``numeric`` is :func:`numeric_targets` of
+    ``targets`` (grouped by numpy when not None), ``key`` a hashable form of the target.
+    """
+    if numeric is not None:
+        keys, which = np.unique(numeric[idx], return_inverse=True)
+        if len(keys) == 1:
+            key = keys.tolist()[0]
+            return [(key, key, np.arange(len(idx)))]
+        return [(k, k, np.flatnonzero(which == i)) for i, k in enumerate(keys.tolist())]
+    groups: dict[Any, tuple[Any, list[int]]] = {}
+    for row, i in enumerate(idx.tolist()):
+        t = targets[i]
+        groups.setdefault(_target_key(t), (t, []))[1].append(row)
+    return [(k, t, np.array(rows)) for k, (t, rows) in groups.items()]
 
 
 def _target_key(t: Any) -> Any:
