@@ -248,18 +248,16 @@ def compare_with_torch(
     torch_output = tensors[id(output)]
     torch_output.backward()
 
-    def torch_grad(node: Value) -> float:
-        grad = tensors[id(node)].grad
-        return 0.0 if grad is None else float(grad)
+    def row(name: str, node: Value) -> ComparisonRow:
+        tensor = tensors.get(id(node))
+        if tensor is None:  # an input the output does not use: ∂output/∂input = 0 in both
+            return ComparisonRow(name, node.data, node.data, 0.0, 0.0)
+        grad = 0.0 if tensor.grad is None else float(tensor.grad)
+        return ComparisonRow(name, node.data, float(tensor.detach()), node.grad, grad)
 
     shown = [(name, node) for name, node in named.items() if node is not output]
     shown.append((output_name, output))
-    rows = [
-        ComparisonRow(
-            name, node.data, float(tensors[id(node)].detach()), node.grad, torch_grad(node)
-        )
-        for name, node in shown
-    ]
+    rows = [row(name, node) for name, node in shown]
     report = TorchComparison(description, output_name, rows, tol)
     if show:
         print(report.table())
