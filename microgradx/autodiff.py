@@ -31,9 +31,9 @@ import numpy as np
 
 from . import engine
 from ._gc import paused
-from .engine import Value, ValueLike, _as_value
+from .engine import Value, ValueLike, _as_value, chain_rule
 from .graph import topological_order
-from .ops import OPS, args_of
+from .ops import OPS
 
 __all__ = ["derivative", "derivative_name", "grad", "gradient", "hessian"]
 
@@ -173,8 +173,11 @@ def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
             continue
         # the op's own rule, applied to Values: the local derivatives as a graph
         extra = () if node.arg is None else (node.arg,)
-        local = OPS[node.op].df(node, *node.children, *extra)
+        rule = OPS[node.op]
+        local = rule.df(node, *node.children, *extra)
         for child, d in zip(node.children, local):
+            if rule.gates and not isinstance(d, Value) and d == 0.0:
+                continue  # switched off: exactly 0, whatever the upstream (Op.gates)
             if child in needed:
                 part = _times(d, upstream)
                 if isinstance(part, Value) or part != 0.0:
@@ -185,21 +188,22 @@ def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
 def chain_rule_numbers(
     output: Value, term: Callable[[Value, float, Value, float], None] | None = None
 ) -> dict[Value, float]:
-    """∂output/∂v for every v below ``output``: the chain rule on numbers, as
-    ``backward()`` computes it, into a dict (no ``.grad`` changes).
+    """∂output/∂v for every v below ``output``: ``backward()``'s chain rule on numbers,
+    into a dict (no ``.grad`` changes).
 
-    ``grads[v]`` collects ∂f/∂v; a node's value is complete when it is reached, since
-    every user comes before it in reverse topological order. ``term(node, upstream,
-    child, local)``, if given, sees each product ∂f/∂node · ∂node/∂child as it is added.
+    The same step as :meth:`Value._backward` (:func:`~microgradx.engine.chain_rule`),
+    summed into ``grads[v]`` instead of ``v.grad``; a node's sum is complete when it is
+    reached, since every user comes before it in reverse topological order.
+    ``term(node, upstream, child, local)``, if given, sees each product
+    ∂f/∂node · ∂node/∂child as it is added (the stepper's captions, the exercises).
     """
     grads: dict[Value, float] = {output: 1.0}
     for node in topological_order(output, reverse=True, leaves=False):
         upstream = grads[node]
-        local = OPS[node.op].local_grads(node.data, *args_of(node))
-        for child, d in zip(node.children, local):
-            grads[child] = grads.get(child, 0.0) + d * upstream
+        for child, local, part in chain_rule(node, upstream):
+            grads[child] = grads.get(child, 0.0) + part
             if term is not None:
-                term(node, upstream, child, d)
+                term(node, upstream, child, local)
     return grads
 
 

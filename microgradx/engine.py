@@ -279,6 +279,20 @@ class Value(metaclass=_ValueType):
 
     # --- backpropagation --------------------------------------------------------
 
+    def _backward(self) -> None:
+        """The chain rule at this node, once: for each operand,
+
+            operand.grad += ∂self/∂operand · self.grad
+
+        ``self.grad`` is the upstream gradient ∂out/∂self; the local gradient
+        ∂self/∂operand comes from the op's row in the table (:func:`chain_rule`).
+        A leaf has no operands: nothing happens. As in micrograd, it *adds*: call it
+        twice and the operands receive twice. :meth:`backward` is this step applied
+        to every node, output first.
+        """
+        for child, _, part in chain_rule(self, self.grad):
+            child.grad += part
+
     @paused  # no cycles to find here: keep the cyclic collector out (see _gc.py)
     def backward(self, grad: float = 1.0) -> None:
         """Fill in ``.grad`` of every Value below this one: ∂self/∂value.
@@ -307,32 +321,29 @@ class Value(metaclass=_ValueType):
             node.grad = 0.0
         self.grad += grad
         for node in order:
-            upstream = node.grad  # ∂out/∂node, complete: every user of node came earlier
-            rule = OPS[node.op]
+            # The whole algorithm is ``node._backward()`` for every node. The lines below
+            # are that same step written out for the common nodes, one or two operands
+            # and no input switched off (+, ×, tanh, x**2): the one fast path, 2-3x faster.
             children = node.children
-            # The chain rule, for each operand:
-            #     ∂out/∂operand += ∂node/∂operand · ∂out/∂node
-            # where the local gradients ∂node/∂operand come from the op table (ops.py).
-            if len(children) == 2 and node.arg is None:
-                # Most nodes have two operands: the loop below, unrolled for speed.
+            rule = _PLAIN.get(node.op)  # None for an op that switches inputs off
+            if rule is not None and len(children) == 2 and node.arg is None:
                 a, b = children
                 try:
                     da, db = rule.df(node.data, a.data, b.data)
                 except MATH_ERRORS:  # e.g. ∂(a/b)/∂b at b = 0: IEEE inf, not an exception
                     da, db = rule.local_grads(node.data, a.data, b.data)
+                upstream = node.grad
                 a.grad += da * upstream
                 b.grad += db * upstream
-            elif len(children) == 1 and node.arg is None:  # activations, unrolled too
+            elif rule is not None and len(children) == 1 and node.arg is None:
                 (a,) = children
                 try:
                     (da,) = rule.df(node.data, a.data)
                 except MATH_ERRORS:
                     (da,) = rule.local_grads(node.data, a.data)
-                a.grad += da * upstream
+                a.grad += da * node.grad
             else:
-                args = operand_args(children, node.arg)
-                for child, local in zip(children, rule.local_grads(node.data, *args)):
-                    child.grad += local * upstream
+                node._backward()  # the general step: any op, any number of operands
             if anomaly:
                 _check_grads(node)
 
@@ -467,6 +478,29 @@ def _leaf_from_fields(
     return node
 
 
+def chain_rule(node: Value, upstream: float) -> list[tuple[Value, float, float]]:
+    """The chain rule at one node: ``(operand, local, local · upstream)`` per operand.
+
+    ``upstream`` is ∂out/∂node; ``local`` = ∂node/∂operand comes from the op's row
+    (IEEE floats: inf or nan, never an exception); their product is what the operand
+    receives along this edge. An input that the op switches off (``relu`` below 0, the
+    loser of ``max``) receives exactly 0, even from an inf upstream (``Op.gates``).
+
+    Written once and used by :meth:`Value._backward` (into ``.grad``), by
+    :func:`microgradx.grad` on numbers, the stepper's captions and the exercises (into
+    a dictionary); the graph-building form is in :mod:`microgradx.autodiff`, the array
+    form in :mod:`microgradx.tape`.
+    """
+    children = node.children
+    if not children:  # a leaf (or a result made inside no_grad): nothing to pass on
+        return []
+    rule = OPS[node.op]
+    local = rule.local_grads(node.data, *operand_args(children, node.arg))
+    if rule.gates:
+        return [(c, d, d * upstream if d else 0.0) for c, d in zip(children, local)]
+    return [(c, d, d * upstream) for c, d in zip(children, local)]
+
+
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _POW, _NEG, _SUM = OPS["pow"], OPS["neg"], OPS["sum"]
 
@@ -515,8 +549,15 @@ def _method_for(op: Op) -> Callable[..., Value]:
     return method
 
 
+_PLAIN: dict[str, Op] = {}  # the rows backward's fast path may take (no ``gates``)
+
+
 def _on_table_change(op: Op, added: bool) -> None:
-    """Add (or remove) the method of a row with ``method=True``."""
+    """Keep :data:`_PLAIN` and the methods of rows with ``method=True`` up to date."""
+    if added and not op.gates:
+        _PLAIN[op.name] = op
+    elif not added:
+        _PLAIN.pop(op.name, None)
     if not op.method:
         return
     if added:

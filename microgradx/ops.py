@@ -103,6 +103,10 @@ class Op:
         arg_symbol: how drawings show a node carrying the extra number, as a format
             with ``{arg}``; ``"^{arg}"`` draws ``x ** 2`` as ``^2`` and captions it
             ``x^2``. ``None``: the plain symbol.
+        gates: the op switches inputs off (``relu`` below 0, the loser of ``max`` and
+            ``min``): an input whose local derivative is exactly 0 then receives exactly
+            0, even when the upstream gradient is inf or nan (0·inf would be nan), as
+            in PyTorch. Without it, 0·inf = nan, as IEEE arithmetic says.
     """
 
     name: str
@@ -119,6 +123,7 @@ class Op:
     arg_default: float | None = None
     arg_symbol: str | None = None
     usage: str = ""
+    gates: bool = False
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()):
@@ -345,6 +350,12 @@ def _np_pow_grads(out, a, b):
     return da, db
 
 
+def _sign(a: Any) -> float:
+    # sign(a): 1, −1, 0 at 0, nan for nan (as numpy and PyTorch); a Value gives a number
+    x = _data(a)
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
+
+
 def _max(a: float, b: float) -> float:
     # a >= b covers ties; if neither comparison holds, one input is nan.
     if a >= b:
@@ -353,12 +364,13 @@ def _max(a: float, b: float) -> float:
 
 
 def _max_grads(out, a, b):
-    # The whole gradient goes to the larger input; a tie splits it equally.
+    # The whole gradient goes to the larger input; a tie splits it equally. With a nan
+    # operand there is no winner and no tie: both pass the gradient on (as PyTorch).
     if a > b:
         return 1.0, 0.0
     if b > a:
         return 0.0, 1.0
-    return 0.5, 0.5
+    return (0.5, 0.5) if _data(a) == _data(b) else (1.0, 1.0)
 
 
 def _min(a: float, b: float) -> float:
@@ -372,16 +384,17 @@ def _min_grads(out, a, b):
         return 1.0, 0.0
     if b < a:
         return 0.0, 1.0
-    return 0.5, 0.5
+    return (0.5, 0.5) if _data(a) == _data(b) else (1.0, 1.0)
 
 
 def _np_extreme_grads(first_wins):
     # ∂/∂a and ∂/∂b of max (first_wins = a > b) or min (first_wins = a < b).
     def grads(out, a, b):
         a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
-        tie = ~(first_wins(a, b) | first_wins(b, a))
-        da = np.where(first_wins(a, b), 1.0, np.where(tie, 0.5, 0.0))
-        db = np.where(first_wins(b, a), 1.0, np.where(tie, 0.5, 0.0))
+        tie = a == b
+        lost_a, lost_b = first_wins(b, a), first_wins(a, b)  # a nan loses to nothing
+        da = np.where(lost_a, 0.0, np.where(tie, 0.5, 1.0))
+        db = np.where(lost_b, 0.0, np.where(tie, 0.5, 1.0))
         return da, db
 
     return grads
@@ -477,11 +490,13 @@ register(Op(
 register(Op(
     "relu", "relu", 1,
     f=lambda a: 0.0 if a <= 0 else a,
-    df=lambda out, a: (1.0 if a > 0 else 0.0,),
+    # a nan input passes its gradient on (as in PyTorch): only a <= 0 switches it off
+    df=lambda out, a: (0.0 if a <= 0 else 1.0,),
     # max(a, 0) + 0.0 turns −0.0 into 0.0, as f does; 5x faster than np.where on big arrays
     np_f=lambda a: np.maximum(a, 0.0) + 0.0,
-    np_df=lambda out, a: (np.greater(a, 0.0).astype(float),),
+    np_df=lambda out, a: (np.logical_not(np.less_equal(a, 0.0)).astype(float),),
     formula="d/da relu(a) = 1 if a > 0 else 0",
+    gates=True,
 ))  # fmt: skip
 
 register(Op(
@@ -497,7 +512,7 @@ register(Op(
 register(Op(
     "abs", "|·|", 1,
     f=abs,
-    df=lambda out, a: (1.0 if a > 0 else (-1.0 if a < 0 else 0.0),),
+    df=lambda out, a: (_sign(a),),
     np_f=np.abs,
     np_df=lambda out, a: (np.sign(a),),
     formula="d/da |a| = sign(a)",
@@ -510,6 +525,7 @@ register(Op(
     np_f=np.maximum,
     np_df=_np_extreme_grads(np.greater),
     formula="∂max(a,b)/∂a = 1 if a > b, ½ on a tie, else 0",
+    gates=True,
 ))  # fmt: skip
 
 register(Op(
@@ -519,6 +535,7 @@ register(Op(
     np_f=np.minimum,
     np_df=_np_extreme_grads(np.less),
     formula="∂min(a,b)/∂a = 1 if a < b, ½ on a tie, else 0",
+    gates=True,
 ))  # fmt: skip
 
 register(Op(

@@ -335,14 +335,18 @@ class _Backward:
         self.leaf_grads, self.dX = leaf_grads, dX
 
     def node(self, ins: Node) -> None:
-        """``grad[operand] += local·grad[out]`` for one operation."""
+        """``grad[operand] += local·grad[out]`` for one operation, on arrays: the
+        chain-rule step of :func:`microgradx.engine.chain_rule`, a batch at a time."""
         upstream = self.grads.pop(ins.out, None)
         if upstream is None:
             return
         locals_ = ins.op.np_df(self.values[ins.out], *_operands(ins, self.values))
         for a, local in zip(ins.args, locals_):
             if a in self.needs:
-                _accumulate(self.grads, a, local * upstream)
+                part = local * upstream
+                if ins.op.gates:  # a switched-off input receives exactly 0 (Op.gates)
+                    part = np.where(local == 0, 0.0, part)
+                _accumulate(self.grads, a, part)
 
     def layer(self, k: int, ins: Linear, saved: _Saved) -> None:
         """Fused layer ``k``: weight and bias gradients, then ∂J/∂H to whatever fed it."""
