@@ -361,9 +361,11 @@ class Value(metaclass=_ValueType):
 
     def draw(self, **options):
         """Draw the graph below this Value; see :func:`microgradx.draw`."""
-        from .viz import draw  # drawing sits above the engine; imported on use
+        return _viz().draw(self, **options)
 
-        return draw(self, **options)
+    def draw_dot(self, format: str = "svg", rankdir: str = "LR"):  # noqa: A002
+        """The drawing as a ``graphviz.Digraph``; see :func:`microgradx.draw_dot`."""
+        return _viz().draw_dot(self, format=format, rankdir=rankdir)
 
     def __float__(self) -> float:
         return self.data
@@ -434,6 +436,14 @@ class Value(metaclass=_ValueType):
 
 
 ValueLike = Value | float | int
+
+
+def _viz() -> Any:
+    """The drawing package, which sits above the engine: imported on first use, here only."""
+    from . import viz
+
+    return viz
+
 
 _new = object.__new__
 

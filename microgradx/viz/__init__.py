@@ -10,7 +10,7 @@ True
 """
 
 from .backward import draw_backward
-from .drawing import Drawing, GraphvizNotFoundError, LayoutTimeoutError, draw
+from .drawing import Drawing, GraphvizNotFoundError, LayoutTimeoutError, draw, draw_dot
 from .names import Namer, display_name
 from .steps import StepperPage, backward_steps, save_steps, save_steps_html, stepper
 
@@ -24,6 +24,7 @@ __all__ = [
     "display_name",
     "draw",
     "draw_backward",
+    "draw_dot",
     "save_steps",
     "save_steps_html",
     "stepper",

@@ -27,10 +27,13 @@ __all__ = [
     "GraphvizNotFoundError",
     "LayoutTimeoutError",
     "draw",
+    "draw_dot",
 ]
 
 #: File suffixes :meth:`Drawing.save` writes; ``.dot`` and ``.gv`` are DOT text.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
+#: Graphviz's output formats (``render("svg")`` asks for bytes, ``render("gout")`` for files).
+_IMAGE_FORMATS = frozenset(graphviz.FORMATS)
 #: PNG resolution: sharp on a projector (the lecture graph is about 1850 px wide).
 DEFAULT_DPI = 200
 
@@ -70,30 +73,60 @@ class Drawing:
         """The DOT text (needs no Graphviz program)."""
         return self.digraph.source
 
-    def render(self, format: str, dpi: float | None = None) -> bytes:  # noqa: A002
-        """The drawing rendered by Graphviz as ``format`` (``"svg"``, ``"png"``, ``"pdf"``).
+    def render(
+        self,
+        filename: str | Path | None = None,
+        dpi: float | None = None,
+        *,
+        format: str | None = None,  # noqa: A002
+        directory: str | Path | None = None,
+        cleanup: bool = False,
+    ) -> bytes | str:
+        """Render with Graphviz: image bytes for a format, or files for a file name.
 
-        ``dpi`` sets the resolution of raster formats. The layout is stopped after
-        :attr:`timeout` seconds with a :class:`LayoutTimeoutError`.
+        * ``render("svg")``, ``render("png", dpi=300)``, ``render(format="pdf")``: the
+          image as bytes (``dpi`` sets the resolution of raster formats).
+        * ``render("gout")``, ``render("gout", format="png")``: as ``graphviz``'s own
+          ``render``, the DOT text is written to the file ``gout`` and the image
+          to ``gout.svg`` (``.png`` …); returns the image's path. ``directory``
+          and ``cleanup`` (remove the DOT file afterwards) work as there too.
+
+        The layout is stopped after :attr:`timeout` seconds with a
+        :class:`LayoutTimeoutError`.
         """
+        name = None if filename is None else str(filename)
+        if name is not None and format is None and directory is None and name in _IMAGE_FORMATS:
+            return self._image(name, dpi)  # render("svg"): a format, not a file name
+        if name is None:
+            if format is None:
+                raise TypeError("render() needs a format (render('svg')) or a file name")
+            return self._image(format, dpi)
+        if dpi is not None:
+            raise TypeError("dpi applies to images returned as bytes: render('png', dpi=300)")
+        fmt = format or "svg"
+        if fmt not in _IMAGE_FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; e.g. svg, png or pdf")
+        try:
+            return self.digraph.render(name, directory=directory, format=fmt, cleanup=cleanup)
+        except graphviz.ExecutableNotFound as exc:
+            raise GraphvizNotFoundError(f"no image written: {INSTALL_GRAPHVIZ}") from exc
+
+    def _image(self, format: str, dpi: float | None = None) -> bytes:  # noqa: A002
+        """The image as bytes, laid out once per format and resolution."""
         key = (format, None if dpi is None else _check_dpi(dpi))
         if key not in self._images:
             self._images[key] = run_graphviz(
-                self.source,
-                format,
-                engine=self.digraph.engine,
-                timeout=self.timeout,
-                dpi=key[1],
+                self.source, format, engine=self.digraph.engine, timeout=self.timeout, dpi=key[1]
             )
         return self._images[key]
 
     def svg(self) -> str:
         """The drawing as SVG text."""
-        return self.render("svg").decode("utf-8")
+        return self._image("svg").decode("utf-8")
 
     def png(self, dpi: float = DEFAULT_DPI) -> bytes:
         """The drawing as PNG bytes at ``dpi`` dots per inch (default 200, for projectors)."""
-        return self.render("png", dpi)
+        return self._image("png", dpi)
 
     def save(self, path: str | Path, dpi: float = DEFAULT_DPI) -> Path:
         """Write the drawing to ``path``; the suffix picks the format.
@@ -114,7 +147,7 @@ class Drawing:
         if fmt is None:
             data = self.source.encode("utf-8")
         else:
-            data = self.render(fmt, dpi if fmt == "png" else None)
+            data = self._image(fmt, dpi if fmt == "png" else None)
         return atomic_write(path, data)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
@@ -205,6 +238,22 @@ def draw(
         timeout=timeout,
     )
     return Drawing(build_digraph(root, opts), timeout=opts.timeout)
+
+
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.Digraph:  # noqa: A002
+    """The drawing of ``root``'s graph as a ``graphviz.Digraph``, as lecture code uses it.
+
+    The same picture as :func:`draw` (names, values, gradients, op symbols), returned
+    as the graphviz package's own object: ``draw_dot(f).render("gout")`` writes
+    ``gout`` and ``gout.svg``, ``.view()`` opens it, ``.source`` is the DOT text,
+    and Jupyter shows it. ``format`` is the image format for ``render``
+    (``"svg"``, ``"png"``, ``"pdf"`` …); ``rankdir`` is ``"LR"`` or ``"TB"``.
+    """
+    if format not in _IMAGE_FORMATS:
+        raise ValueError(f"unknown format {format!r}; e.g. svg, png or pdf")
+    digraph = draw(root, rankdir=rankdir).digraph
+    digraph.format = format
+    return digraph
 
 
 def draw_frame(
