@@ -136,3 +136,35 @@ def test_render_takes_a_file_name_as_graphviz_does(tmp_path: Path, dot_program, 
     assert not Path("graph").exists()  # cleanup removed the DOT file
     assert drawing.render("svg").startswith(b"<?xml")  # a format name: bytes, as before
     assert drawing.render(format="pdf").startswith(b"%PDF")
+
+
+def test_the_lectures_neuron_with_tanh_written_out_gives_tanhs_numbers():
+    # o = tanh(n) once as an op and once as (e^{2n} − 1)/(e^{2n} + 1), then the same
+    # gradients by hand: ∂o/∂wᵢ = (1 − o²)·xᵢ, ∂o/∂b = 1 − o²
+    def neuron(written_out: bool):
+        x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
+        b = Value(6.8813735870195432)
+        n = x1 * w1 + x2 * w2 + b
+        if written_out:
+            e = (2 * n).exp()
+            o = (e - 1) / (e + 1)
+        else:
+            o = n.tanh()
+        o.backward()
+        return o, (x1, x2, w1, w2, b)
+
+    for written_out in (False, True):
+        o, (x1, x2, w1, w2, b) = neuron(written_out)
+        slope = 1.0 - o.data**2
+        assert o.data == pytest.approx(0.7071067811865476, rel=1e-12)
+        assert w1.grad == pytest.approx(slope * 2.0, rel=1e-12)
+        assert x1.grad == pytest.approx(slope * -3.0, rel=1e-12)
+        assert b.grad == pytest.approx(slope, rel=1e-12) and w2.grad == 0.0
+        assert x2.grad == pytest.approx(slope * 1.0, rel=1e-12)
+
+
+def test_a_value_used_twice_receives_both_contributions():
+    a = Value(3.0)
+    b = a + a  # ∂b/∂a = 2: each use passes the gradient on, and the two add up
+    b.backward()
+    assert a.grad == 2.0
