@@ -66,3 +66,12 @@ def test_refusals_benchmark_times_every_refusal_for_size():
         assert f"\n{call} " in out
     assert "the graph has no scopes" in out
     assert "drawn, not refused" not in out and "not refused" not in out
+
+
+def test_import_benchmark_prints_every_command_and_both_targets():
+    out = run_quick("bench_import.py")
+    for command in ("python (bare start)", "import numpy", "import microgradx",
+                    "from microgradx import Value", "microgradx --help"):  # fmt: skip
+        assert f"\n{command} " in out
+    assert "import microgradx / import numpy = " in out
+    assert "microgradx --help = " in out
