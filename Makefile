@@ -81,6 +81,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_tape.py
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_stepper.py
+	$(BIN)/python benchmarks/bench_refusals.py
+	$(BIN)/python benchmarks/bench_import.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
 DOCS_STAMP := $(VENV)/.docs-installed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -25,10 +25,26 @@ class CLIError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+    """An argument parser whose usage errors are one line on stderr (exit status 2).
+
+    A sub-command whose arguments need the library (``train``'s choices come from
+    :mod:`microgradx.nn`) declares them on first use, so ``--help`` stays quick.
+    """
+
+    _declare: Callable[[argparse.ArgumentParser], None] | None = None
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def declare_later(self, declare: Callable[[argparse.ArgumentParser], None]) -> None:
+        """Run ``declare(self)`` (adding arguments) just before this parser first parses."""
+        self._declare = declare
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        declare, self._declare = self._declare, None
+        if declare is not None:
+            declare(self)
+        return super().parse_known_args(args, namespace)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,14 +274,18 @@ def _file_error(what: str, exc: OSError) -> CLIError:
 
 
 def _add_train(subparsers) -> None:
-    from .nn import DATASETS, OPTIMIZERS
-
     p = subparsers.add_parser(
         "train",
         help="train an MLP on a toy dataset; write the model, history and plots",
         description="Train an MLP on a toy 2-D dataset and write model.json, history.json, "
         "loss.png and boundary.png (plots need matplotlib).",
     )
+    p.declare_later(_train_args)
+
+
+def _train_args(p) -> None:
+    from .nn import DATASETS, OPTIMIZERS
+
     p.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
     p.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
     p.add_argument("--noise", type=float, default=None, help="noise (default: the dataset's)")

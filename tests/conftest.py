@@ -68,6 +68,28 @@ def lecture() -> Callable[..., Lecture]:
     return build_lecture
 
 
+# --- one chain a million operations deep, built once -----------------------------------
+
+
+class Chain(NamedTuple):
+    """``x + x + ... + x``: ``n`` additions on one leaf ``x = 0.5``, so ``output = (n + 1)·x``."""
+
+    x: Value
+    output: Value
+    n: int
+
+
+@pytest.fixture(scope="session")
+def million_chain() -> Chain:
+    """A chain 1,000,000 operations deep, built once for every test that walks one."""
+    n = 1_000_000
+    x = Value(0.5, "x")
+    v = x
+    for _ in range(n):
+        v = v + x
+    return Chain(x, v, n)
+
+
 # --- one demo run for the whole session ----------------------------------------------
 
 
@@ -105,3 +127,20 @@ settings.register_profile("dev", print_blob=True)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+# --- seconds per notebook ----------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """After the tests, list each notebook run (an ``.ipynb`` item) with its seconds."""
+    seconds: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            path = getattr(report, "nodeid", "").split("::")[0]
+            if getattr(report, "when", None) == "call" and path.endswith(".ipynb"):
+                seconds[path] = report.duration
+    if seconds:
+        terminalreporter.write_sep("=", "seconds per notebook")
+        for path, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{s:6.1f} s  {path}")

@@ -57,3 +57,21 @@ def test_floor_benchmark_compiles_the_floor_and_checks_every_engine_against_micr
     for workload in ("built-in sum", "chain", "lecture graph", "lecture loop"):
         assert workload in out
     assert "gradients: equal to micrograd's in every engine and workload" in out
+
+
+def test_refusals_benchmark_times_every_refusal_for_size():
+    out = run_quick("bench_refusals.py")
+    for call in ("draw(v)", "draw(v, collapse=True)", "draw(v, collapse=1)", "draw_backward(v, x)",
+                 "stepper(v)", "backward_steps(v)", "save_steps(v, 'steps.html')"):  # fmt: skip
+        assert f"\n{call} " in out
+    assert "the graph has no scopes" in out
+    assert "drawn, not refused" not in out and "not refused" not in out
+
+
+def test_import_benchmark_prints_every_command_and_both_targets():
+    out = run_quick("bench_import.py")
+    for command in ("python (bare start)", "import numpy", "import microgradx",
+                    "from microgradx import Value", "microgradx --help"):  # fmt: skip
+        assert f"\n{command} " in out
+    assert "import microgradx / import numpy = " in out
+    assert "microgradx --help = " in out

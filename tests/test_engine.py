@@ -228,12 +228,9 @@ def test_scope_tags_values_and_nests():
         pass
 
 
-def test_deep_chain_of_a_million_operations():
-    n = 1_000_000
-    x = Value(0.5)
-    v = x
-    for _ in range(n):
-        v = v + x  # v = (k + 1)·x after k steps
+def test_deep_chain_of_a_million_operations(million_chain):
+    x, v, n = million_chain  # v = x + x + ... + x = (n + 1)·x
+    x.grad = 0.0  # the chain is shared by the session: start from no gradient
     v.backward()
     assert v.data == (n + 1) * 0.5
     assert x.grad == n + 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from microgradx import Value, stats, topological_order
-from microgradx.graph import edges, nodes, users
+from microgradx import Value, scope, stats, topological_order
+from microgradx.graph import count_nodes, edges, nodes, users
 
 
 def test_topological_order_puts_operands_first_and_is_deterministic(lecture):
@@ -56,3 +56,36 @@ def test_users_walks_a_deep_chain_without_recursion():
         y = y + 1.0
     found = users(y)
     assert len(found[x]) == 1 and found[y] == []
+
+
+def test_count_nodes_counts_distinct_nodes_and_stops_past_the_limit(lecture):
+    f, n = lecture()  # 7 values: w, x, y, z, v = x·y, u = w + v, f = u·z
+    assert count_nodes(f, 100) == 7 and count_nodes(f, 7) == 7
+    assert count_nodes(f, 3) == 4  # stops at limit + 1
+    assert count_nodes([n["u"], n["v"], n["u"]], 100) == 5  # several roots, shared nodes once
+    a = Value(1.0)
+    b = a + a
+    assert count_nodes(b * b, 10) == 3  # a node used twice counts once
+
+
+def test_count_nodes_counts_each_group_once():
+    x = Value(1.0, "x")
+    with scope("left"):
+        left = x * 2.0 + 1.0  # 2.0, x·2, 1.0, the sum: 4 values in "left"
+    with scope("right"):
+        right = x * 3.0  # 3.0, x·3: 2 values in "right"
+    out = left + right
+
+    def by_scope(v):
+        return v.scope or None
+
+    # x and out on their own, then one count per scope
+    assert count_nodes(out, 100, group=by_scope) == 2 + 2
+    assert count_nodes(out, 100) == 2 + 4 + 2
+    assert count_nodes(out, 1, group=by_scope) == 2  # stops past the limit
+
+
+def test_count_nodes_is_a_bounded_walk_on_a_deep_chain(million_chain):
+    # the count stops after limit + 1 nodes; a full walk would find 1,000,001
+    assert count_nodes(million_chain.output, 1000) == 1001
+    assert count_nodes(million_chain.output, 10, group=lambda v: None) == 11

@@ -162,17 +162,39 @@ def test_bad_options_are_clear_errors(lecture, options, error, message):
 
 
 @pytest.mark.slow
-def test_deep_chain_is_refused_without_recursion():
-    x = Value(1.0, "x")
-    v = x
-    for _ in range(1_000_000):
-        v = v + 1.0
+def test_deep_chain_is_refused_without_recursion(million_chain):
+    v = million_chain.output
     with pytest.raises(ValueError, match="collapse=True") as info:
         draw(v)
     assert "max_nodes=1000" in str(info.value)
-    with pytest.raises(ValueError, match="max_nodes"):
-        draw(v, collapse=True)
-    assert microgradx.stats(v).depth == 1_000_000
+    # the chain has no scopes: collapsing cannot help, and the refusal says so
+    for collapse in (True, 1):
+        with pytest.raises(ValueError, match="the graph has no scopes") as info:
+            draw(v, collapse=collapse)
+        message = str(info.value)
+        assert "microgradx.scope(" in message and "max_nodes" in message
+        assert "shallower" not in message
+
+
+def test_collapse_counts_boxes_and_values_exactly():
+    _, loss = mlp_loss()  # MLP(2, [3, 2, 1]): neuron boxes, layer boxes, values outside
+    for collapse in (True, 1):
+        drawn = draw(loss, collapse=collapse).source.count("<table")  # boxes and values
+        assert drawn < 50
+        draw(loss, collapse=collapse, max_nodes=drawn)
+        with pytest.raises(ValueError, match=f"more than {drawn - 1} boxes and values"):
+            draw(loss, collapse=collapse, max_nodes=drawn - 1)
+
+
+def test_collapse_refusals_suggest_what_would_help():
+    _, loss = mlp_loss()
+    # neurons (layer0/neuron1) sit inside layers: one box per layer is fewer
+    with pytest.raises(ValueError, match=r"shallower depth \(e.g. collapse=1\)"):
+        draw(loss, collapse=True, max_nodes=8)
+    # one box per layer already: only a smaller graph or a larger limit helps
+    with pytest.raises(ValueError, match="draw a smaller part") as info:
+        draw(loss, collapse=1, max_nodes=3)
+    assert "shallower" not in str(info.value) and "max_nodes" in str(info.value)
 
 
 def test_max_nodes_counts_values():

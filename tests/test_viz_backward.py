@@ -188,8 +188,12 @@ def test_arguments_are_checked():
         draw_backward(f, [x, "y"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="inputs is empty"):
         draw_backward(f, [])
-    with pytest.raises(ValueError, match="max_nodes=8"):
+    with pytest.raises(ValueError, match="max_nodes=8") as info:
         draw_backward(f, [x, y], max_nodes=8)  # 7 forward values, 2 derivatives
+    assert "differentiate a smaller graph" in str(info.value)
+    assert "collapse" not in str(info.value)  # draw_backward has no collapse option
+    with pytest.raises(ValueError, match="more than 6 forward values"):
+        draw_backward(f, [x, y], max_nodes=6)
     assert "∂f/∂x" in draw_backward(f, [x, y], max_nodes=9).source
     with pytest.raises(TypeError):
         draw_backward(f, [x], collapse=True)  # type: ignore[call-arg]

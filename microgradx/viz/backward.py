@@ -27,8 +27,8 @@ import graphviz
 from .._gc import paused
 from ..autodiff import derivative_name, grad
 from ..engine import Value
-from ..graph import topological_order
-from .dot import FONT, ROLE_COLOURS, DrawOptions, _Builder, _too_many, count_nodes, joint_order
+from ..graph import count_nodes, topological_order
+from .dot import FONT, ROLE_COLOURS, DrawOptions, _Builder, _too_many, joint_order
 from .drawing import Drawing
 from .names import Namer, caller_names
 from .render import DEFAULT_TIMEOUT
@@ -45,6 +45,8 @@ _FRAMES = {  # (fill, border, title colour)
 }
 LEGEND = "a forward value the backward pass reads"
 _MAX_TITLES = 4  # derivatives named in the backward frame's title
+#: What to do when the two passes together are too big to draw.
+_SMALLER = "differentiate a smaller graph (one sample, a smaller model) or pass a larger max_nodes"
 
 
 class _SideBySide(_Builder):
@@ -232,7 +234,7 @@ def _build(
     output: Value, wanted: list[Value], opts: DrawOptions, bound: dict[int, str]
 ) -> graphviz.Digraph:
     if count_nodes(output, opts.max_nodes) > opts.max_nodes:
-        raise _too_many(f"more than {opts.max_nodes}", "forward values", opts)
+        raise _too_many(f"more than {opts.max_nodes}", "forward values", opts, _SMALLER)
     forward_order = topological_order(output)
     forward = set(forward_order)
     named = Namer(output, bound, order=forward_order)
@@ -258,7 +260,9 @@ def _build(
             roots.append(d)
             drawn.add(d)
     if count_nodes(roots, opts.max_nodes) + len(aliases) > opts.max_nodes:
-        raise _too_many(f"more than {opts.max_nodes}", "forward and backward values", opts)
+        raise _too_many(
+            f"more than {opts.max_nodes}", "forward and backward values", opts, _SMALLER
+        )
     shown = names if len(names) <= _MAX_TITLES else [*names[:_MAX_TITLES], "…"]
     titles = {
         FORWARD: f"forward pass: {named(output) if given else f'f = {named(output)}'}",

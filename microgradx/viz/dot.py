@@ -24,7 +24,7 @@ import graphviz
 
 from .._gc import paused
 from ..engine import Value
-from ..graph import topological_order, users_in
+from ..graph import count_nodes, topological_order, users_in
 from ..ops import OPS, local_grads_of
 from .names import Namer
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
@@ -33,6 +33,7 @@ __all__ = [
     "DrawOptions",
     "FrameState",
     "build_digraph",
+    "check_size",
     "definition",
     "format_number",
     "local_grads",
@@ -166,21 +167,6 @@ def definition(node: Value, namer: Namer, precision: int = 4) -> str:
     return f"{namer(node)} = {rhs}"
 
 
-def count_nodes(root: Value | Sequence[Value], limit: int) -> int:
-    """Distinct Values below ``root`` (one or several), counting no further than ``limit + 1``."""
-    roots = _roots(root)
-    seen = set(roots)
-    stack = list(seen)
-    while stack:
-        for child in stack.pop().children:
-            if child not in seen:
-                seen.add(child)
-                if len(seen) > limit:
-                    return len(seen)
-                stack.append(child)
-    return len(seen)
-
-
 def _roots(root: Value | Sequence[Value]) -> tuple[Value, ...]:
     """The roots of a drawing: one Value, or several (duplicates dropped, order kept)."""
     if isinstance(root, Value):
@@ -206,12 +192,66 @@ def joint_order(roots: Sequence[Value]) -> list[Value]:
     return order
 
 
-def _too_many(count: str, what: str, opts: DrawOptions) -> ValueError:
+def _box_of(v: Value, depth: int | None) -> str:
+    """The collapsed box ``v`` falls in: its scope cut to ``depth`` parts (all for None)."""
+    return "/".join(v.scope.split("/")[:depth])
+
+
+def _collapse_depth(opts: DrawOptions) -> int | None:
+    return None if opts.collapse is True else int(opts.collapse)
+
+
+def check_size(root: Value | Sequence[Value], opts: DrawOptions) -> None:
+    """Refuse, before anything is built, a drawing of more than ``opts.max_nodes`` items.
+
+    The items are the Values drawn, or with ``collapse`` the Values outside any
+    scope plus one box per collapsed scope. Counted with a bounded walk
+    (:func:`~microgradx.graph.count_nodes`), so a million-node graph is refused
+    after about ``max_nodes`` steps.
+    """
+    roots = _roots(root)
+    limit = opts.max_nodes
+    if not opts.collapse:
+        if count_nodes(roots, limit) > limit:
+            raise _too_many(f"more than {limit}", "values", opts)
+        return
+    depth = _collapse_depth(opts)
+    kept = set(roots)  # the roots are never collapsed
+    boxes: set[str] = set()
+
+    def box(v: Value) -> str | None:
+        if not v.scope or v in kept:
+            return None
+        name = _box_of(v, depth)
+        boxes.add(name)
+        return name
+
+    n = count_nodes(roots, limit, group=box)
+    if n <= limit:
+        return
+    if not boxes:
+        raise ValueError(
+            f"cannot draw more than {limit} values: the limit is max_nodes={limit} "
+            f"(bigger drawings are unreadable), and collapse={opts.collapse!r} has nothing "
+            f"to collapse: the graph has no scopes (none of the {n} values counted is in "
+            'one); build its parts inside `with microgradx.scope("name"):` blocks (nn '
+            "models scope their layers and neurons), draw a smaller part of the graph, "
+            "or pass a larger max_nodes"
+        )
+    deeper = any("/" in name for name in boxes)  # a shallower depth makes fewer boxes
     hint = (
-        "pass collapse=True (one box per scope) or a larger max_nodes"
-        if not opts.collapse
-        else "collapse at a shallower depth (e.g. collapse=1) or pass a larger max_nodes"
+        "collapse at a shallower depth (e.g. collapse=1) or pass a larger max_nodes"
+        if deeper
+        else "draw a smaller part of the graph (one sample, a smaller model) or pass a larger "
+        "max_nodes"
     )
+    raise _too_many(f"more than {limit}", "boxes and values after collapsing", opts, hint)
+
+
+def _too_many(count: str, what: str, opts: DrawOptions, hint: str | None = None) -> ValueError:
+    """The refusal of a drawing with too many items; ``hint`` says what to do instead."""
+    if hint is None:
+        hint = "pass collapse=True (one box per scope) or a larger max_nodes"
     return ValueError(
         f"cannot draw {count} {what}: the limit is max_nodes={opts.max_nodes} "
         f"(bigger drawings are unreadable); {hint}"
@@ -312,12 +352,8 @@ class _Builder:
 
     def groups(self) -> dict[Value, str]:
         """Collapsed scope of each Value inside one (the root is never collapsed)."""
-        depth = None if self.opts.collapse is True else int(self.opts.collapse)
-        found = {}
-        for v in self.order:
-            if v.scope and v not in self.roots:
-                found[v] = "/".join(v.scope.split("/")[:depth])
-        return found
+        depth = _collapse_depth(self.opts)
+        return {v: _box_of(v, depth) for v in self.order if v.scope and v not in self.roots}
 
     def build(self) -> graphviz.Digraph:
         groups = self.groups() if self.opts.collapse else {}
@@ -325,10 +361,6 @@ class _Builder:
         for v, g in groups.items():
             boxes.setdefault(g, []).append(v)
         box_ids = {g: f"s{j}" for j, g in enumerate(sorted(boxes, key=_natural))}
-        if self.opts.collapse:
-            drawn = len(self.order) - len(groups) + len(boxes)
-            if drawn > self.opts.max_nodes:
-                raise _too_many(str(drawn), "boxes and values after collapsing", self.opts)
 
         def source(v: Value) -> str:  # where an edge out of v starts
             return box_ids[groups[v]] if v in groups else f"v{self.index[v]}"
@@ -601,8 +633,5 @@ def build_digraph(
     ``namer`` names the Values (default: a :class:`~microgradx.viz.names.Namer` asking
     the calling code for its names).
     """
-    if not opts.collapse:
-        n = count_nodes(root, opts.max_nodes)
-        if n > opts.max_nodes:
-            raise _too_many(f"more than {opts.max_nodes}", "values", opts)
+    check_size(root, opts)
     return _Builder(root, opts, frame, namer).build()
