@@ -37,6 +37,7 @@ from .dot import (
     build_digraph,
     definition,
     format_number,
+    html_text,
     local_grads,
     op_symbol,
 )
@@ -347,6 +348,19 @@ table.grads tr.updated td {{ background: #ffedd5; }}
 """
 
 
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_json(data: object) -> str:
+    """``data`` as JSON that is safe inside an HTML ``<script>`` element.
+
+    Every ``<``, ``>`` and ``&`` is written as a ``\\u`` escape (JSON reads it back
+    unchanged), so no text in it can close the element (``</script>``), open a
+    comment (``<!--``) or a nested ``<script``.
+    """
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).translate(_SCRIPT_UNSAFE)
+
+
 def _inline_svg(svg: str) -> str:
     """SVG text for inlining in HTML: without the XML prolog, document type and comments."""
     start = svg.find("<svg")
@@ -358,8 +372,8 @@ def _grad_table(steps: _Steps, ids: dict[Value, str]) -> str:
     """Every value with its data and a gradient cell the script fills in (no ``dot``)."""
     num = lambda x: format_number(x, steps.opts.precision)  # noqa: E731
     rows = "".join(
-        f'<tr data-node="{ids[v]}"><td>{escape(steps.namer(v))}</td>'
-        f"<td>{escape(op_symbol(v, steps.opts.precision) if v.op else 'leaf')}</td>"
+        f'<tr data-node="{ids[v]}"><td>{html_text(steps.namer(v))}</td>'
+        f"<td>{html_text(op_symbol(v, steps.opts.precision) if v.op else 'leaf')}</td>"
         f'<td>{num(v.data)}</td><td data-grad="{ids[v]}">?</td></tr>'
         for v in steps.namer.order
     )
@@ -399,10 +413,7 @@ def _page(steps: _Steps, delay: float, max_bytes: int) -> str:
         frames.append(frame)
         previous = state.grads
     follow = len(order) > FOLLOW_ABOVE  # big graphs open zoomed on the step
-    data = json.dumps(
-        {"frames": frames, "delay": int(delay * 1000), "follow": follow}, ensure_ascii=False
-    )
-    data = data.replace("</", "<\\/")  # never end the script element early
+    data = script_json({"frames": frames, "delay": int(delay * 1000), "follow": follow})
     title = f"Backward pass of {steps.namer(steps.root)}, node by node"
     page = _PAGE.format(title=escape(title), notice=notice, body=body, data=data)
     size = len(page.encode("utf-8"))
