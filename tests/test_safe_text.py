@@ -13,35 +13,12 @@ import warnings
 import xml.etree.ElementTree as ET
 
 import pytest
+from hostile_text import HOSTILE, SHOWN, hostile_graph
 
 import microgradx
-from microgradx import Value, draw, save_steps, scope
+from microgradx import draw, save_steps
 from microgradx.cli import main
 from microgradx.viz.names import printable
-
-HOSTILE = [
-    '<b> URL="javascript:alert(1)" k=<y>',
-    "a<!--<script>b",
-    "</script><script>window.pwned=1</script>",
-    '"',
-    "\\",
-    "new\nline",
-    "lone\ud800surrogate",
-    'tail\\"',
-]
-# What a page or a picture shows for each: the same characters, control ones made visible.
-SHOWN = [printable(h) for h in HOSTILE]
-
-
-def hostile_graph() -> Value:
-    """Every hostile text as a leaf's label, one as a scope name, one as the output's label."""
-    leaves = [Value(float(i + 1), text) for i, text in enumerate(HOSTILE)]
-    with scope(HOSTILE[0]):
-        out = leaves[0] * leaves[1]
-    for leaf in leaves[2:]:
-        out = out + leaf
-    out.label = "f\\"
-    return out
 
 
 def test_printable_keeps_text_and_shows_control_characters():
