@@ -35,7 +35,7 @@ def test_demo_draws_the_lecture_graph_and_stepper(dot_program, demo_run):
     for cell in ("data 44", "grad 4", "grad 8", "grad 12", "grad 11"):
         assert cell in labels
     page = (out / "lecture_steps.html").read_text(encoding="utf-8")
-    assert len(page_frames(page)) == 4 and page.count("<svg") == 1  # one drawing
+    assert len(page_frames(page)) == 8 and page.count("<svg") == 1  # one drawing
 
 
 def test_demo_lists_every_file_it_made(demo_run):
@@ -55,5 +55,5 @@ def test_lecture_files_without_dot_are_dot_text_and_tables(no_dot, lecture, tmp_
     assert files == [tmp_path / "lecture_graph.dot", tmp_path / "lecture_steps.html"]
     assert files[0].read_text(encoding="utf-8").startswith("digraph")
     page = files[1].read_text(encoding="utf-8")
-    assert page.count('<table class="grads">') == 1 and len(page_frames(page)) == 4
+    assert page.count('<table class="grads">') == 1 and len(page_frames(page)) == 8
     assert len(notes) == 1 and "apt-get install graphviz" in notes[0]

@@ -54,7 +54,8 @@ def test_graph_writes_svg_and_stepper(dot_program, tmp_path, capsys):
         assert number in text
     page = steps.read_text(encoding="utf-8")
     frames = re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)
-    assert len(json.loads(frames.group(1))["frames"]) == 4  # start + add, mul, mul
+    # inputs + mul, add, mul forward; start + mul, add, mul backward
+    assert len(json.loads(frames.group(1))["frames"]) == 8
     assert f"wrote {svg}" in capsys.readouterr().out
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from html import unescape
+from importlib import resources
 
 import pytest
 
@@ -111,23 +112,59 @@ def test_html_page_has_one_drawing_and_frames_as_data(lecture, dot_program, tmp_
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 1 and "<?xml" not in page and "<!DOCTYPE svg" not in page
-    frames = page_data(page)["frames"]
-    assert [frame["c"] for frame in frames] == [
+    data = page_data(page)
+    frames = data["frames"]
+    # forward first: the inputs, then one operation per frame, by hand at w=5, x=3, y=2, z=4
+    assert [frame["c"] for frame in frames[:4]] == [
+        "the inputs: w = 5, x = 3, y = 2, z = 4",
+        "v = x × y = 3 × 2 = 6",
+        "u = w + v = 5 + 6 = 11",
+        "f = u × z = 11 × 4 = 44",
+    ]
+    assert [frame["p"] for frame in frames] == ["f"] * 4 + ["b"] * 4
+    # then the backward frames, with backward_steps' captions
+    assert [frame["c"] for frame in frames[4:]] == [
         frame.caption.split(": ", 1)[1] for frame in backward_steps(f)
     ]
     # per frame only what changes: the gradients the step set, the active node
-    assert frames[0] == {"g": {"v6": "1"}, "c": frames[0]["c"], "u": ["v6"]}
-    assert frames[3]["g"] == {"v1": "8", "v2": "12"} and frames[3]["a"] == "v3"
-    assert frames[3]["u"] == ["v1", "v2"]
-    # the ids are the drawing's node ids
+    assert frames[4]["g"] == {"6": [1.0, "1"]} and "a" not in frames[4]
+    assert frames[7]["g"] == {"1": [8.0, "8"], "2": [12.0, "12"]} and frames[7]["a"] == 3
+    assert frames[7]["u"] == [1, 2] and frames[1]["a"] == 3 and "g" not in frames[1]
+    # the ids are the drawing's node ids: v3 is x·y, drawn once, with its operands' edges
     assert "<title>v3</title>" in page and "<title>v1&#45;&gt;v3op</title>" in page
-    for control in ('id="prev"', 'id="next"', 'id="play"', 'id="counter"', "ArrowRight"):
-        assert control in page
+    assert data["nodes"][3]["n"] == "v" and data["nodes"][3]["k"] == [1, 2]
+    # x's chain-rule term: user v, upstream ∂f/∂v = z = 4, local ∂v/∂x = y = 2, at frame 7
+    assert data["nodes"][1]["t"] == [[3, 4.0, 2.0, "4", "2", 7]]
+    for control in ("prev", "next", "play", "reset", "slider", "zoom"):
+        assert f'data-do="{control}"' in page
+    # the script and styles are the package's files, inlined whole
+    static = resources.files("microgradx.viz").joinpath("static")
+    for name in ("lesson.js", "lesson.css"):
+        assert static.joinpath(name).read_text(encoding="utf-8").strip() in page
     # nothing fetched: no src or href attributes, no stylesheets; URLs only as XML namespaces
-    assert not re.search(r"\bsrc\s*=|<link|@import|url\(", page, re.I)
+    assert not re.search(r"\bsrc\s*=|\bhref\s*=|<link|@import|url\(|fetch\(|XMLHttp", page, re.I)
     for match in re.finditer(r"https?://", page):
         before = page[max(0, match.start() - 20) : match.start()]
         assert "xmlns" in before, before
+
+
+def test_page_numbers_at_the_last_frame_are_backwards(tmp_path):
+    for name, build in GRAPHS.items():
+        root = build(*leaves())
+        data = page_data(save_steps(root, tmp_path / f"{name}.html").read_text(encoding="utf-8"))
+        grads: dict[int, float] = {}
+        for frame in data["frames"]:
+            grads.update({int(i): g[0] for i, g in frame.get("g", {}).items()})
+        root.backward()
+        order = topological_order(root)
+        assert {i: order[i].grad for i in range(len(order))} == grads, name
+        assert [n["v"] for n in data["nodes"]] == [v.data for v in order]
+
+
+def test_backward_only_page(lecture, no_dot, tmp_path):
+    f, _ = lecture()
+    frames = page_data(save_steps(f, tmp_path / "s.html", forward=False).read_text())["frames"]
+    assert [frame["p"] for frame in frames] == ["b"] * 4
 
 
 def test_page_grows_with_nodes_plus_frames(dot_program, tmp_path):
@@ -141,8 +178,8 @@ def test_page_grows_with_nodes_plus_frames(dot_program, tmp_path):
     for n in (50, 100):
         page = save_steps(chain(n), tmp_path / f"chain{n}.html").read_text(encoding="utf-8")
         data = page_data(page)
-        assert len(data["frames"]) == 1 + 2 * n
-        assert max(len(frame["g"]) for frame in data["frames"]) == 2  # never the whole graph
+        assert len(data["frames"]) == 2 * (1 + 2 * n)  # forward and backward
+        assert max(len(frame.get("g", {})) for frame in data["frames"]) == 2  # never all
         sizes[n] = len(page)
     # twice the nodes and frames: about twice the page (one full SVG per frame gave 4x)
     assert sizes[100] < 2.3 * sizes[50]
@@ -152,10 +189,10 @@ def test_html_page_without_dot_has_a_gradient_table(lecture, no_dot, tmp_path):
     f, _ = lecture()
     page = save_steps_html(f, tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count('<table class="grads">') == 1
-    assert page.count("data-grad=") == 7  # one cell per value, filled in by the script
+    assert page.count('<td data-cell="grad">') == 7  # one cell per value, filled in by the script
     assert "apt-get install graphviz" in page
     assert "<svg" not in page
-    assert len(page_data(page)["frames"]) == 4
+    assert len(page_data(page)["frames"]) == 8
 
 
 def test_page_size_is_bounded(lecture, no_dot, tmp_path):
@@ -177,10 +214,26 @@ def test_html_path_must_end_in_html(lecture, tmp_path):
 
 
 def test_pdf_has_one_page_per_frame(lecture, dot_program, tmp_path):
+    import zlib
+
+    from PIL import PdfParser
+
     f, _ = lecture()
-    data = save_steps(f, tmp_path / "steps.pdf", dpi=60).read_bytes()
-    assert data.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
+    path = save_steps(f, tmp_path / "steps.pdf", dpi=60)
+    assert path.read_bytes().startswith(b"%PDF")
+    pdf = PdfParser.PdfParser(str(path))
+    assert len(pdf.pages) == 8  # 4 forward frames, 4 backward
+    images = []
+    for ref in pdf.pages:
+        page = pdf.read_indirect(ref)
+        image = pdf.read_indirect(page[b"Resources"][b"XObject"][b"Im0"])
+        width, height = image.dictionary[b"Width"], image.dictionary[b"Height"]
+        pixels = zlib.decompress(image.buf[: image.dictionary[b"Length"]])
+        assert len(pixels) == width * height * 3  # RGB, as declared
+        assert page[b"MediaBox"][2:] == pytest.approx([width * 72 / 60, height * 72 / 60], 0.01)
+        images.append(pixels)
+    pdf.close()
+    assert len(set(images)) == 8  # every frame shows something new
 
 
 def test_gif_is_animated_with_the_delay(lecture, dot_program, tmp_path):
@@ -188,10 +241,26 @@ def test_gif_is_animated_with_the_delay(lecture, dot_program, tmp_path):
 
     f, _ = lecture()
     path = save_steps(f, tmp_path / "steps.gif", delay=0.7, dpi=60)
+    frames = []
     with Image.open(path) as gif:
-        assert gif.format == "GIF" and gif.n_frames == 4
-        gif.seek(2)
-        assert gif.info["duration"] == 700
+        assert gif.format == "GIF" and gif.n_frames == 8 and gif.info["loop"] == 0
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            assert gif.info["duration"] == 700
+            frames.append(gif.convert("RGB").tobytes())
+    assert len(set(frames)) == 8
+    backward_only = save_steps(f, tmp_path / "b.gif", forward=False, dpi=60)
+    with Image.open(backward_only) as gif:
+        assert gif.n_frames == 4
+
+
+def test_images_beyond_the_frame_cap_are_refused_before_rendering(no_dot, tmp_path):
+    v = Value(0.5, "x")
+    for _ in range(200):  # 1 + 200 forward frames, 1 + 200 backward
+        v = v * 1.01
+    with pytest.raises(ValueError, match=r"402 frames.*limit is 300.*\.html"):
+        save_steps(v, tmp_path / "s.gif", max_nodes=1000)
+    assert list(tmp_path.iterdir()) == [tmp_path / "empty-path"]
 
 
 def test_pdf_and_gif_without_pillow_say_what_to_install(
@@ -207,12 +276,12 @@ def test_pdf_and_gif_without_pillow_say_what_to_install(
 def test_stepper_shows_the_page_inline(lecture, no_dot):
     f, _ = lecture()
     page = stepper(f)
-    assert len(page) == 4 and page.grads[-1][f.children[1]] == 11.0
+    assert len(page) == 8 and page.grads[-1][f.children[1]] == 11.0
     html = page._repr_html_()
     assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
     # the whole page, escaped into the attribute: the frames travel with it
     assert unescape(html.split('srcdoc="', 1)[1].split('" style=')[0]) == page.html
-    assert len(page_data(page.html)["frames"]) == 4
+    assert len(page_data(page.html)["frames"]) == 8
 
 
 def test_failed_write_leaves_the_old_page(lecture, monkeypatch, no_dot, tmp_path):
@@ -234,3 +303,84 @@ def test_failed_write_leaves_the_old_page(lecture, monkeypatch, no_dot, tmp_path
 def test_stepper_rejects_non_values():
     with pytest.raises(TypeError, match="Value"):
         backward_steps(math.pi)
+
+
+@pytest.mark.parametrize("delay", [1e308, math.inf, math.nan, 0, -1, True, "1"])
+def test_delay_must_be_finite_positive_and_sane(lecture, delay, tmp_path):
+    f, _ = lecture()
+    with pytest.raises(ValueError, match="delay"):
+        save_steps(f, tmp_path / "steps.html", delay=delay)
+    with pytest.raises(ValueError, match="delay"):
+        stepper(f, delay=delay)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("height", [-1, 0, math.nan, math.inf, 1e9, "tall"])
+def test_height_must_be_a_positive_number_of_pixels(lecture, height):
+    f, _ = lecture()
+    with pytest.raises(ValueError, match="height"):
+        stepper(f, height=height)
+
+
+def test_height_defaults_to_what_the_drawing_needs(lecture, no_dot):
+    f, _ = lecture()
+    assert stepper(f, height=300).height == 300
+    small = stepper(f).height
+    chain = Value(0.5, "x")
+    for _ in range(12):
+        chain = chain * 1.01
+    assert 420 <= small < stepper(chain, rankdir="TB").height <= 900
+
+
+def test_quiz_and_forward_must_be_booleans(lecture, tmp_path):
+    f, _ = lecture()
+    with pytest.raises(TypeError, match="quiz"):
+        save_steps(f, tmp_path / "s.html", quiz="yes")
+    with pytest.raises(TypeError, match="forward"):
+        stepper(f, forward=1)
+
+
+REFUSAL = """
+import sys, tracemalloc
+from microgradx import Value, save_steps, backward_steps, stepper
+v = Value(0.5, "x")
+for _ in range(10_000):
+    v = v * 1.0001
+tracemalloc.start()
+for make in (lambda: save_steps(v, sys.argv[1]), lambda: backward_steps(v),
+             lambda: stepper(v), lambda: save_steps(v, sys.argv[1], max_nodes=10**9)):
+    try:
+        make()
+    except ValueError as exc:
+        print(exc)
+    else:
+        print("built")
+print("peak", tracemalloc.get_traced_memory()[1])
+"""
+
+
+def test_big_graphs_are_refused_before_any_large_allocation(tmp_path):
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSAL, str(tmp_path / "steps.html")],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 5 and "built" not in lines
+    for message in lines[:4]:
+        assert "collapse=True" in message and "smaller graph" in message
+    assert "at most 5000" in lines[3]  # a huge max_nodes does not lift the bound
+    # counting stops at the bound: far less than one frame per value would take
+    assert int(lines[4].split()[1]) < 2_000_000
+    assert not (tmp_path / "steps.html").exists()
+
+
+def test_backward_steps_bounds_frames_times_values(no_dot):
+    v = Value(0.5, "x")
+    for _ in range(800):  # 1601 values, 801 frames: 1.28 million value boxes
+        v = v * 1.0001
+    with pytest.raises(ValueError, match=r"801 frames of 1601 values.*save_steps"):
+        backward_steps(v, max_nodes=5000)

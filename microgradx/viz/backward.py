@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from html import escape
 
 import graphviz
 
@@ -28,7 +27,16 @@ from .._gc import paused
 from ..autodiff import derivative_name, grad
 from ..engine import Value
 from ..graph import count_nodes, topological_order
-from .dot import FONT, ROLE_COLOURS, DrawOptions, _Builder, _too_many, joint_order
+from .dot import (
+    FONT,
+    ROLE_COLOURS,
+    DrawOptions,
+    _Builder,
+    _too_many,
+    dot_text,
+    html_text,
+    joint_order,
+)
 from .drawing import Drawing
 from .names import Namer, caller_names
 from .render import DEFAULT_TIMEOUT
@@ -71,13 +79,13 @@ class _SideBySide(_Builder):
 
     def edge_attrs(self, child: Value, v: Value) -> dict[str, str]:
         if child in self.forward and v not in self.forward:
-            return dict(LINK_STYLE, tooltip=f"{self.namer(v)} reads {self.namer(child)}")
+            return dict(LINK_STYLE, tooltip=dot_text(f"{self.namer(v)} reads {self.namer(child)}"))
         return {}
 
     def cluster_attrs(self, scope: str) -> dict[str, str]:
         fill, border, title = _FRAMES[scope]
         return {
-            "label": f"<<b>{escape(self.titles[scope])}</b>>",
+            "label": f"<<b>{html_text(self.titles[scope])}</b>>",
             "labeljust": "l",
             "style": "rounded,filled",
             "fillcolor": fill,
@@ -92,7 +100,7 @@ class _SideBySide(_Builder):
     def digraph(self) -> graphviz.Digraph:
         for k, (name, value) in enumerate(self.aliases):
             fill, border = ROLE_COLOURS["output"]
-            cells = [f"<b>{escape(name)}</b>"]
+            cells = [f"<b>{html_text(name)}</b>"]
             if self.opts.show_data:
                 cells.append(f"data {self.num(value.data)}")
             row = "".join(f"<td>{c}</td>" for c in cells)
@@ -101,7 +109,7 @@ class _SideBySide(_Builder):
                 f'columns="*" style="rounded" bgcolor="{fill}" color="{border}">'
                 f"<tr>{row}</tr></table>>"
             )
-            tooltip = f"{name} = {self.namer(value)}"
+            tooltip = dot_text(f"{name} = {self.namer(value)}")
             self.items.append((BACKWARD, f"d{k}", {"label": label, "tooltip": tooltip}))
             style = LINK_STYLE if value in self.forward else {"style": "dashed"}
             self.edges.append((f"v{self.index[value]}", f"d{k}", dict(style, tooltip=tooltip)))

@@ -26,7 +26,7 @@ from .._gc import paused
 from ..engine import Value
 from ..graph import count_nodes, topological_order, users_in
 from ..ops import OPS, local_grads_of
-from .names import Namer
+from .names import Namer, printable
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
 __all__ = [
@@ -35,7 +35,9 @@ __all__ = [
     "build_digraph",
     "check_size",
     "definition",
+    "dot_text",
     "format_number",
+    "html_text",
     "local_grads",
 ]
 
@@ -129,6 +131,22 @@ class FrameState:
     current: Value | None = None
     updated: tuple[Value, ...] = ()
     caption: str = ""
+
+
+def dot_text(text: object) -> str:
+    """``text`` as a plain DOT string: shown literally, never markup.
+
+    The graphviz package writes a string that looks like ``<...>`` as an HTML-like
+    label, and DOT reads backslash sequences (``\\N``, ``\\l``) in quoted strings;
+    the result is marked as plain text, with backslashes doubled and control
+    characters made visible (quotes are escaped when the DOT text is written).
+    """
+    return graphviz.escape(printable(text))
+
+
+def html_text(text: object) -> str:
+    """``text`` inside an HTML-like DOT label or HTML: ``<``, ``&`` and quotes escaped."""
+    return escape(printable(text), quote=True)
 
 
 def format_number(x: float, precision: int = 4) -> str:
@@ -318,7 +336,7 @@ class _Builder:
     # cells of the value tables
 
     def value_cells(self, v: Value) -> list[str]:
-        name = escape(self.namer(v))
+        name = html_text(self.namer(v))
         # names the user gave in bold; formulas and generated names in grey
         cells = [
             f"<b>{name}</b>" if self.namer.is_given(v) else f'<font color="#4b5563">{name}</font>'
@@ -379,7 +397,7 @@ class _Builder:
                     f"v{i}",
                     {
                         "label": self.value_label(v, border, fill, width),
-                        "tooltip": definition(v, self.namer, self.opts.precision),
+                        "tooltip": dot_text(definition(v, self.namer, self.opts.precision)),
                     },
                 )
             )
@@ -405,7 +423,7 @@ class _Builder:
                         label=self.num(locals_[pos]),
                         fontcolor=LOCAL_GRAD,
                         fontsize="10",
-                        tooltip=(
+                        tooltip=dot_text(
                             f"∂{self.namer.term(v)}/∂{self.namer.term(child)} "
                             f"= {self.num(locals_[pos])}"
                         ),
@@ -481,7 +499,7 @@ class _Builder:
     def add_op(self, v: Value) -> None:
         fill, border = OP_COLOURS
         attrs = {
-            "label": op_symbol(v, self.opts.precision),
+            "label": dot_text(op_symbol(v, self.opts.precision)),
             "shape": "ellipse",
             "style": "filled",
             "fillcolor": fill,
@@ -490,7 +508,7 @@ class _Builder:
             "margin": "0.04,0.02",
             "width": "0.3",
             "height": "0.3",
-            "tooltip": OPS[v.op].formula,
+            "tooltip": dot_text(OPS[v.op].formula),
         }
         if self.frame is not None and v is self.frame.current:
             attrs.update(color=HIGHLIGHT, penwidth="3")
@@ -516,7 +534,7 @@ class _Builder:
         html = [
             f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" '
             f'style="rounded" bgcolor="{fill}" color="{border}">',
-            f'<tr><td colspan="{ncols}"><b>{escape(name)}</b></td></tr>',
+            f'<tr><td colspan="{ncols}"><b>{html_text(name)}</b></td></tr>',
             f'<tr><td colspan="{ncols}"><font point-size="10">{summary}</font></td></tr>',
         ]
         for cells in rows:
@@ -545,7 +563,7 @@ class _Builder:
     def cluster_attrs(self, scope: str) -> dict[str, str]:
         """How the cluster of ``scope`` is framed and labelled."""
         return {
-            "label": scope.rpartition("/")[2],
+            "label": dot_text(scope.rpartition("/")[2]),
             "style": "rounded,dashed",
             "color": "#9ca3af",
             "fontcolor": "#6b7280",
@@ -565,7 +583,9 @@ class _Builder:
             graph_attr["ordering"] = "in"  # operands in order: a − b draws a above b
         caption = self.frame.caption if self.frame is not None else ""
         if caption:
-            lines = "".join(f"{escape(line)}<br align='left'/>" for line in caption.splitlines())
+            lines = "".join(
+                f"{html_text(line)}<br align='left'/>" for line in caption.splitlines()
+            )
             graph_attr.update(label=f"<{lines}>", labelloc="t", labeljust="l", fontsize="13")
         elif opts.show_local_grads:
             graph_attr.update(

@@ -41,7 +41,7 @@ from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
 
-__all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name"]
+__all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name", "printable"]
 
 #: Longest formula used as a name; longer ones give way to a generated name.
 MAX_FORMULA = 12
@@ -51,6 +51,31 @@ _INFIX = {"+": ("+", 1), "−": ("−", 1), "×": ("·", 2), "÷": ("/", 2), "^"
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _NESTED = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>", "<lambda>")
 _MAX_SEQUENCE = 256  # lists longer than this are not searched for Values
+
+
+def printable(text: object) -> str:
+    """``text`` as a string a drawing, caption or page can show as it stands.
+
+    Control characters become their visible pictures (a newline shows as ``␊``, a
+    tab as ``␉``) and lone surrogates, which no file encoding can hold, become
+    U+FFFD (the replacement character); everything else is kept. Escaping for DOT,
+    HTML or JSON is the job of each writer; this only makes every character shown.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_visible(c) for c in text)
+
+
+def _visible(c: str) -> str:
+    code = ord(c)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if 0xD800 <= code <= 0xDFFF or (0x80 <= code < 0xA0):
+        return "\ufffd"
+    return c
 
 
 def caller_names(frame: FrameType | None = None) -> dict[int, str]:
@@ -114,10 +139,10 @@ class Namer:
         self.order = list(order) if order is not None else topological_order(root)
         self._names: dict[Value, str] = {}
         self._kinds: dict[Value, str] = {}
-        used = {v.label for v in self.order if v.label}
+        used = {printable(v.label) for v in self.order if v.label}
         for v in self.order:  # rules 1 and 2
             if v.label:
-                self._set(v, v.label, "label")
+                self._set(v, printable(v.label), "label")
             elif id(v) in bound and bound[id(v)] not in used:
                 used.add(bound[id(v)])
                 self._set(v, bound[id(v)], "bound")
