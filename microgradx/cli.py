@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,16 +139,60 @@ def _write(what: str, path: str, write) -> Path:
         raise CLIError(f"cannot write {what} {path}: {exc}") from None
 
 
-def _check_output_file(what: str, path: str | None) -> None:
-    """Refuse, before any work, an output path that is a directory or has no folder."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise CLIError(f"cannot write {what} {path}: it is a directory; give a file name")
-    folder = target.parent
-    if not folder.is_dir():
-        raise CLIError(f"cannot write {what} {path}: the folder {str(folder)!r} does not exist")
+def _check_outputs(outputs: Sequence[tuple[str, str, str | None, Sequence[str]]]) -> None:
+    """Refuse, before any work, an output the command could not write.
+
+    ``outputs`` holds ``(what, flag, path, suffixes)`` per output (``path`` None when
+    not asked for). Each path must have one of its suffixes, a folder that exists and
+    can be written, and not be a directory, FIFO or device (a symbolic link counts as
+    the file it names); no two outputs may be the same file.
+    """
+    from ._atomic import check_output
+
+    seen: dict[str, str] = {}
+    for what, flag, path, suffixes in outputs:
+        if path is None:
+            continue
+        try:
+            target = check_output(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if isinstance(exc, FileNotFoundError):
+                reason = f"the folder {str(Path(path).parent)!r} does not exist"
+            elif isinstance(exc, IsADirectoryError):
+                reason = "it is a directory; give a file name"
+            raise CLIError(f"cannot write {what} {path}: {reason}") from None
+        suffix = Path(path).suffix.lower()
+        if suffix not in suffixes:
+            raise CLIError(
+                f"cannot write {what} {path}: {flag} takes a file ending in {' '.join(suffixes)}"
+            )
+        key = os.path.realpath(target)
+        if key in seen:
+            raise CLIError(f"{seen[key]} and {flag} name the same file {path}: give two names")
+        seen[key] = flag
+
+
+def _check_programs(output: str | None, steps: str | None) -> None:
+    """Refuse, before any work, an image format whose program or package is missing."""
+    import shutil
+
+    from .demo import INSTALL_DOT
+
+    images = [p for p, kinds in ((output, (".svg", ".png", ".pdf")), (steps, (".pdf", ".gif")))
+              if p is not None and Path(p).suffix.lower() in kinds]  # fmt: skip
+    if images and shutil.which("dot") is None:
+        raise CLIError(
+            f"cannot write {images[0]}: Graphviz's dot program is missing ({INSTALL_DOT}); "
+            "a .dot file needs no Graphviz"
+        )
+    if steps is not None and Path(steps).suffix.lower() in (".pdf", ".gif"):
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            from .viz.steps import INSTALL_PILLOW
+
+            raise CLIError(f"cannot write {steps}: {INSTALL_PILLOW}") from None
 
 
 def _run_graph(args) -> int:
@@ -155,8 +200,12 @@ def _run_graph(args) -> int:
 
     if args.side_by_side and args.backward is None:
         raise CLIError("--side-by-side needs --backward NAME: the input to differentiate by")
-    _check_output_file("drawing", args.output)
-    _check_output_file("stepper", args.steps)
+    from .viz.drawing import FORMATS
+    from .viz.steps import STEP_SUFFIXES
+
+    _check_outputs([("drawing", "-o", args.output, list(FORMATS)),
+                    ("stepper", "--steps", args.steps, STEP_SUFFIXES)])  # fmt: skip
+    _check_programs(args.output, args.steps)
     expr = _parsed(args)
     out = expr.output
     out.backward()
