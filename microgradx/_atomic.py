@@ -10,6 +10,10 @@ in that file's folder) and the link stays a link. A FIFO, device or socket is
 refused (``OSError``) rather than replaced by a regular file.
 :func:`check_output` makes every one of these checks without writing, so a caller
 can refuse a bad path before any work.
+
+A folder of files that belong together (a training run) is written the same way
+with :func:`atomic_dir`: into a temporary sibling folder that replaces the old one
+only when every file is complete.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write", "check_output"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write", "check_output"]
 
 
 def _temporary_name(path: Path) -> Path:
@@ -103,3 +108,64 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, encoding: str 
         finally:
             os.close(fd)
     return given
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike[str], owned: Iterable[str] = ()) -> Iterator[Path]:
+    """Yield a new temporary folder to fill; on success it replaces the folder ``path``.
+
+    The temporary folder is a hidden sibling of ``path`` (same file system), so the
+    swap is two renames. Files already in ``path`` whose names are not in ``owned``
+    (the names the writer makes) move into the new folder, so a user's own files
+    survive; files named in ``owned`` that the writer did not make this time are
+    dropped, so an old run's leftovers never mix with a new run. On an exception
+    the temporary folder is removed and ``path`` is as it was (a ``path`` that did not
+    exist still does not: a failed write leaves no empty folder behind).
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(path))
+    created = [p for p in path.absolute().parents if not p.exists()]  # deepest first
+    path.parent.mkdir(parents=True, exist_ok=True)
+    owned = set(owned)
+    temporary = _temporary_name(path)
+    try:
+        temporary.mkdir()
+    except BaseException:
+        _remove_empty(created)
+        raise
+    moved: list[str] = []  # the user's files, moved from path into the new folder
+    try:
+        yield temporary
+        if not path.exists():
+            os.rename(temporary, path)
+            return
+        made = {entry.name for entry in temporary.iterdir()}
+        for entry in path.iterdir():
+            if entry.name not in owned and entry.name not in made:
+                os.rename(entry, temporary / entry.name)
+                moved.append(entry.name)
+        old = _temporary_name(path).with_suffix(".old")
+        os.rename(path, old)
+        try:
+            os.rename(temporary, path)
+        except BaseException:
+            os.rename(old, path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        for name in moved:  # hand the user's files back
+            if (temporary / name).exists() and not (path / name).exists():
+                os.rename(temporary / name, path / name)
+        shutil.rmtree(temporary, ignore_errors=True)
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(folders: Iterable[Path]) -> None:
+    """Remove the folders (deepest first) that are still empty: undo a ``mkdir -p``."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
