@@ -22,6 +22,8 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
@@ -164,23 +166,39 @@ def save(model: Module, path: str | Path) -> Path:
     return atomic_write(path, text)
 
 
-def read_json(path: str | Path) -> object:
-    """The JSON document in ``path``.
+def read_json(
+    path: str | Path, what: str = "model file", max_items: int | None = None
+) -> object:
+    """The JSON document in ``path``, checked for size before it is parsed.
 
-    ``ValueError`` if the file is larger than :data:`MAX_FILE_BYTES`, not UTF-8 text,
-    not JSON or nested too deeply; ``OSError`` if it cannot be read. (``NaN`` and
-    ``Infinity`` are read as floats; loading refuses them as parameters.)
+    ``ValueError`` if ``path`` is not a regular file (a FIFO, a device such as
+    ``/dev/zero``), is larger than :data:`MAX_FILE_BYTES`, holds more than
+    ``max_items`` values (default: :data:`MAX_PARAMETERS` plus room for a config),
+    is not UTF-8 text, not JSON or nested too deeply; ``OSError`` if it cannot be
+    read. The values are counted on the raw bytes (every ``,`` ``{`` ``[``) before a
+    single Python object is built, so a hostile file of millions of tiny values
+    (``[{},{},...]``) is refused using no more memory than its own size.
+    (``NaN`` and ``Infinity`` are read as floats; loading refuses them as parameters.)
     """
+    if max_items is None:
+        max_items = MAX_PARAMETERS + 10_000
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path}: not a regular file (a FIFO, device or folder); give a {what}")
     with open(path, "rb") as file:
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a {what}")
+    items = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if items > max_items:
         raise ValueError(
-            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a model file"
+            f"{path}: holds about {items:,} values, more than the {max_items:,} a {what} "
+            "may hold (each becomes a Python object)"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text (JSON) file") from None
+    del data  # the text alone while parsing
     try:
         return json.loads(text)
     except RecursionError:
