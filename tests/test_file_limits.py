@@ -11,9 +11,8 @@ import sys
 
 import pytest
 
-from microgradx.nn import MLP, History
+from microgradx.nn import MLP, History, serialize
 from microgradx.nn import history as history_module
-from microgradx.nn import serialize
 
 CHILD = """
 import resource, sys

@@ -166,9 +166,7 @@ def save(model: Module, path: str | Path) -> Path:
     return atomic_write(path, text)
 
 
-def read_json(
-    path: str | Path, what: str = "model file", max_items: int | None = None
-) -> object:
+def read_json(path: str | Path, what: str = "model file", max_items: int | None = None) -> object:
     """The JSON document in ``path``, checked for size before it is parsed.
 
     ``ValueError`` if ``path`` is not a regular file (a FIFO, a device such as
