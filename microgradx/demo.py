@@ -124,10 +124,10 @@ def run(out: Path, epochs: int = 100, progress: bool = True) -> list[Path]:
     demo is complete, so a failed or interrupted demo leaves the previous one whole.
     """
     from ._atomic import atomic_dir
+    from .nn.history import check_epochs
     from .runs import RUN_FILES, prepare_output
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_epochs(epochs)
     lecture = ("lecture_graph.svg", "lecture_graph.dot", "lecture_steps.html")
     out = prepare_output(Path(out), (*lecture, *RUN_FILES))
 

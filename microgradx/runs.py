@@ -19,6 +19,7 @@ import numpy as np
 
 from . import nn
 from ._atomic import atomic_dir
+from .nn.history import check_epochs
 
 __all__ = [
     "MAX_SAMPLES",
@@ -154,7 +155,7 @@ def train_toy(
     if dataset not in nn.DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(nn.DATASETS)}")
     _positive_int("samples", samples, MAX_SAMPLES)
-    _positive_int("epochs", epochs)
+    check_epochs(epochs)
     if batch_size is not None:
         _positive_int("batch_size", batch_size)
     _check_number("l2", l2)

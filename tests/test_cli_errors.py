@@ -159,3 +159,12 @@ def test_graph_without_dot_refuses_an_image_before_printing(no_dot, tmp_path, ca
     assert main(["graph", "x*y", "x=1", "y=2", "--steps", str(tmp_path / "s.gif")]) == 2
     assert "dot program is missing" in _one_line_error(capsys, "graph")
     assert list(tmp_path.iterdir()) == [tmp_path / "empty-path"]
+
+
+@pytest.mark.parametrize("command", [TRAIN, ["demo", "--no-progress"]])
+def test_epochs_beyond_the_cap_are_refused_with_the_cap_and_why(tmp_path, capsys, command):
+    out = tmp_path / "run"
+    assert main([*command, "-o", str(out), "--epochs", str(10**12)]) == 2
+    err = _one_line_error(capsys, command[0])
+    assert "epochs must be at most 100,000" in err and "record to the history" in err
+    assert not out.exists()

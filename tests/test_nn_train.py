@@ -359,3 +359,13 @@ def test_fit_trains_a_module_subclass_by_the_hinge_gradient_written_by_hand(engi
     grad_b = -np.sum(active * y) / len(X)
     assert [p.data for p in model.w] == pytest.approx(list(w - lr * grad_w), rel=1e-12)
     assert model.b.data == pytest.approx(b - lr * grad_b, rel=1e-12)
+
+
+def test_fit_refuses_more_epochs_than_the_cap_before_training():
+    from microgradx.nn.history import MAX_EPOCHS
+
+    model = MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=f"at most {MAX_EPOCHS:,}.*record to the history"):
+        fit(model, [[0.0, 1.0]], [1], epochs=MAX_EPOCHS + 1)
+    assert model.state_dict() == before

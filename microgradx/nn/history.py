@@ -11,11 +11,24 @@ from typing import Any
 from .._atomic import atomic_write
 from .serialize import read_json
 
-__all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "History"]
+__all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "History", "check_epochs"]
 
 MAX_EPOCHS = 100_000
 """The most epochs one training run may ask for: each adds a record to the history,
 kept in memory and saved (and a scalar engine takes hours for far fewer)."""
+
+
+def check_epochs(epochs: object) -> int:
+    """``epochs`` if it is an int from 1 to :data:`MAX_EPOCHS`, else a ``ValueError``."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if epochs > MAX_EPOCHS:
+        raise ValueError(
+            f"epochs must be at most {MAX_EPOCHS:,}, got {epochs:,}: each epoch adds a "
+            "record to the history, kept in memory and saved"
+        )
+    return epochs
+
 
 MAX_HISTORY_ITEMS = 20 * MAX_EPOCHS
 """The most JSON values a history file may hold (about 20 per epoch of a deep network);

@@ -31,7 +31,7 @@ from .._gc import paused
 from ..engine import Value, no_grad
 from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
-from .history import History
+from .history import History, check_epochs
 from .init import Seed, make_rng
 from .module import Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
@@ -230,8 +230,7 @@ def fit(
     step_fn = ENGINES[engine]
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_epochs(epochs)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
     ):
