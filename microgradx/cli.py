@@ -228,12 +228,12 @@ def _run_graph(args) -> int:
         raise CLIError(str(exc)) from None
     name = out.label or "output"
     print(f"{name} = {out.data:g}")
-    rows = [(f"∂{name}/∂{var}", leaf.data, leaf.grad) for var, leaf in expr.variables.items()]
-    if rows:
-        width = max(len(r[0]) for r in rows)
-        print(f"{'':<{width}}  {'value':>10}  {'gradient':>12}")
-        for label, value, grad in rows:
-            print(f"{label:<{width}}  {value:>10g}  {grad:>12g}")
+    if expr.variables:  # a row per input: its value and ∂output/∂input
+        width = max(len("input"), *(len(var) for var in expr.variables))
+        column = f"∂{name}/∂input"
+        print(f"{'input':<{width}}  {'value':>10}  {column:>14}")
+        for var, leaf in expr.variables.items():
+            print(f"{var:<{width}}  {leaf.data:>10g}  {leaf.grad:>14g}")
     if args.output:
         print(f"wrote {_write('drawing', args.output, drawing.save)}")
     else:  # writing a file nobody named could overwrite one: say how to draw instead
