@@ -352,7 +352,7 @@ def _run_train(args) -> int:
         raise _file_error("the run's files", exc) from None
     for note in run.notes:
         print(note)
-    print(f"final training accuracy: {run.accuracy:.1%}")
+    print("\n".join(run.scores.lines()))
     print("wrote: " + ", ".join(str(f) for f in run.files))
     return 0
 

@@ -92,7 +92,7 @@ def _demo_files(
     """Print the demo's story, making its files in ``folder`` (they will move to
     ``out``, the name printed); returns the files made and notes."""
     from . import nn
-    from .runs import write_run_files
+    from .runs import final_scores, write_run_files
 
     f, leaves = lecture_example()
     _print_lecture(f, leaves)
@@ -105,10 +105,11 @@ def _demo_files(
     print("2. An MLP learns the moons: MLP(2, [16, 16, 1]), hinge loss + L2, SGD, batches of 10")
     X, y = nn.make_moons(100, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
+    l2 = 1e-4
     history = nn.fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.3, batch_size=10,
-                     l2=1e-4, epochs=epochs, progress=progress)  # fmt: skip
-    print(f"   {history.summary()}")
-    print(f"   final training accuracy: {nn.accuracy(model, X, y):.1%}")
+                     l2=l2, epochs=epochs, progress=progress)  # fmt: skip
+    for line in final_scores(model, X, y, "hinge", l2).lines():
+        print(f"   {line}")
     saved, more = write_run_files(model, history, X, y, folder)
     files += saved
     notes += more

@@ -19,12 +19,15 @@ import numpy as np
 
 from . import nn
 from ._atomic import atomic_dir
+from .engine import Value, no_grad
 from .nn.history import check_epochs
 
 __all__ = [
     "MAX_SAMPLES",
     "RUN_FILES",
+    "Scores",
     "ToyRun",
+    "final_scores",
     "prepare_output",
     "save_run",
     "train_toy",
@@ -77,13 +80,50 @@ def _check_number(name: str, x: object, low: float = 0.0) -> None:
         raise ValueError(f"{name} must be >= {low:g}, got {x!r}")
 
 
+@dataclass(frozen=True)
+class Scores:
+    """How a trained model does on its training data, each number computed once.
+
+    ``objective`` is what training minimises, J = data loss + L2 term, with the data
+    loss (1/m)·Σₖ loss(model(xₖ), tₖ) and the L2 term l2·Σ p² beside it.
+    """
+
+    loss: str
+    data_loss: float
+    l2_term: float
+    accuracy: float
+
+    @property
+    def objective(self) -> float:
+        return self.data_loss + self.l2_term
+
+    def lines(self) -> list[str]:
+        """The scores as the commands print them (the final model on all training data)."""
+        return [
+            f"final objective J = {self.loss} loss + L2 term = {self.data_loss:.4f} + "
+            f"{self.l2_term:.4f} = {self.objective:.4f}",
+            f"final training accuracy: {self.accuracy:.1%}",
+        ]
+
+
+def final_scores(model: nn.Module, X: np.ndarray, y: np.ndarray, loss: str, l2: float) -> Scores:
+    """The objective (data loss + L2 term) and accuracy of ``model`` on ``X``, ``y``."""
+    task = nn.make_task(loss, model, y)
+    outputs = nn.predict(model, X, raw=True).tolist()
+    with no_grad():
+        total = sum(task.loss_fn([Value(o) for o in row], t).data
+                    for row, t in zip(outputs, task.targets))  # fmt: skip
+    penalty = l2 * sum(p.data * p.data for p in model.parameters())
+    return Scores(loss, total / len(X), penalty, nn.accuracy(model, X, y))
+
+
 @dataclass
 class ToyRun:
-    """What :func:`train_toy` made: the model, its history, accuracy and files."""
+    """What :func:`train_toy` made: the model, its history, final scores and files."""
 
     model: nn.MLP
     history: nn.History
-    accuracy: float
+    scores: Scores
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -184,6 +224,6 @@ def train_toy(
         model, X, y, loss=loss, optimizer=opt, epochs=epochs,
         batch_size=batch_size, l2=l2, seed=seed, engine=engine, progress=progress,
     )  # fmt: skip
-    acc = nn.accuracy(model, X, y)
+    scores = final_scores(model, X, y, loss, l2)
     files, notes = save_run(model, history, X, y, out)
-    return ToyRun(model, history, acc, files, notes)
+    return ToyRun(model, history, scores, files, notes)
