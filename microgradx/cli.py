@@ -254,7 +254,9 @@ def _add_gradcheck(subparsers) -> None:
         "Exit status 1 when any gradient does not match.",
     )
     _add_expression_args(p)
-    p.add_argument("--eps", type=float, default=1e-6, help="step h (default 1e-6)")
+    p.add_argument("--eps", type=float, default=None,
+                   help="step h (default: ε^(1/3)·max(1, |x|) per input, ε = 2^-52, "
+                   "as microgradx.gradcheck)")  # fmt: skip
     p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
     p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance (default 1e-4)")
     p.set_defaults(func=_run_gradcheck)
@@ -264,7 +266,7 @@ def _run_gradcheck(args) -> int:
     from .expr import parse
     from .gradcheck import gradcheck
 
-    if not (args.eps > 0 and math.isfinite(args.eps)):
+    if args.eps is not None and not (args.eps > 0 and math.isfinite(args.eps)):
         raise CLIError(f"--eps must be positive and finite, got {args.eps:g}")
     for flag, tolerance in (("--atol", args.atol), ("--rtol", args.rtol)):
         if not (tolerance >= 0 and math.isfinite(tolerance)):

@@ -144,3 +144,17 @@ def test_console_script_runs_graph(tmp_path):
     done = subprocess.run([script, "graph", *LECTURE], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert gradient_table(done.stdout)["z"] == (4, 11)
+
+
+def test_gradcheck_steps_by_the_library_rule_by_default(capsys):
+    # At x = 1e8 a fixed step of 1e-6 is lost in rounding (f ~ 1e32): the central
+    # difference of x⁴ is off by 2e-4; the step ε^(1/3)·max(1, |x|) gets it right.
+    from microgradx import gradcheck
+
+    assert main(["gradcheck", "x*x*x*x", "x=1e8"]) == 0
+    out = capsys.readouterr().out
+    assert "all gradients match" in out
+    (row,) = gradcheck(lambda x: x * x * x * x, [1e8])
+    assert f"{row.abs_error:.2e}" in out  # the very difference the library finds
+    assert main(["gradcheck", "x*x*x*x", "x=1e8", "--eps", "1e-6"]) == 1  # a fixed step fails
+    capsys.readouterr()
