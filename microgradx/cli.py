@@ -391,14 +391,25 @@ _COMMANDS: list = []
 _COMMANDS += [_add_graph, _add_gradcheck, _add_train, _add_demo]
 
 
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The sub-commands' names, in the order help lists them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
+    if func is None:  # no command: the usage on stderr and status 2, as argparse does
+        parser.print_usage(sys.stderr)
+        commands = ", ".join(_command_names(parser))
+        print(f"{parser.prog}: error: give a command: {commands} (see {parser.prog} --help)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
         return func(args)
     except CLIError as exc:
