@@ -317,21 +317,28 @@ def _add_train(subparsers) -> None:
         description="Train an MLP on a toy 2-D dataset and write model.json, history.json, "
         "loss.png and boundary.png (plots need matplotlib).",
     )
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
+                   help="the toy 2-D dataset (default moons)")  # fmt: skip
     p.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
     p.add_argument("--noise", type=float, default=None, help="noise (default: the dataset's)")
     p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
-    p.add_argument("--activation", default="relu", help="relu, tanh, sigmoid, leaky_relu")
-    p.add_argument("--loss", default=None, help="default: hinge (2 classes), cross_entropy")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
+    p.add_argument("--activation", default="tanh",
+                   help="relu, tanh, sigmoid or leaky_relu (default tanh, as MLP: smooth and "
+                   "zero-centred, and no unit dies for good as a relu unit can)")  # fmt: skip
+    p.add_argument("--loss", default=None,
+                   help="hinge, cross_entropy, mse, ... (default: hinge for a dataset of 2 "
+                   "classes, cross_entropy for 3 or more)")  # fmt: skip
+    p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd",
+                   help="the update rule (default sgd)")  # fmt: skip
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--batch-size", type=int, default=10, help="0 for full batch (default 10)")
     p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of data, weights and batch order (default 0)")  # fmt: skip
     p.add_argument("--engine", default="scalar",
                    help="scalar (Value graphs, default) or tape (compiled, fast)")  # fmt: skip
-    p.add_argument("-o", "--output", default=None, help="output directory (runs/DATASET)")
+    p.add_argument("-o", "--output", default=None, help="output directory (default runs/DATASET)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p.set_defaults(func=_run_train)
 

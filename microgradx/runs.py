@@ -172,7 +172,7 @@ def train_toy(
     samples: int = 100,
     noise: float | None = None,
     hidden: Sequence[int] = (16, 16),
-    activation: str = "relu",
+    activation: str = "tanh",
     loss: str | None = None,
     epochs: int = 100,
     optimizer: str = "sgd",

@@ -103,3 +103,24 @@ def test_a_new_run_replaces_the_old_one_as_a_whole(tmp_path, monkeypatch, capsys
     assert (out / "notes.txt").read_text() == "the user's own notes"
     assert MLP.load(out / "model.json").nouts == [4, 1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_train_help_says_every_default_and_the_activation_matches_mlp(capsys, tmp_path):
+    import inspect
+
+    from microgradx.cli import build_parser
+
+    mlp_default = inspect.signature(MLP).parameters["activation"].default
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]  # the train sub-parser
+    for action in train._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
+            assert "default" in (action.help or ""), action.option_strings
+    assert train.get_default("activation") == mlp_default
+    activation = next(a for a in train._actions if a.dest == "activation")
+    assert f"default {mlp_default}, as MLP" in activation.help
+    loss = next(a for a in train._actions if a.dest == "loss")
+    assert "hinge for a dataset of 2 classes, cross_entropy for 3 or more" in loss.help
+    assert main([*TINY, "-o", str(tmp_path / "run")]) == 0
+    saved = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert saved["config"]["activation"] == mlp_default
