@@ -50,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _assignment(text: str) -> tuple[str, float]:
     """``"x=3"`` -> ``("x", 3.0)``, for argparse."""
+    from .expr import identifier
+
     name, sep, value = text.partition("=")
-    name = name.strip()
+    name = identifier(name.strip())  # as the expression reads names: ℌ is H
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     try:

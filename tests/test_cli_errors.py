@@ -37,6 +37,7 @@ def _one_line_error(capsys, command: str) -> str:
         (["--samples", "10000000000"], "samples must be at most 1,000,000"),
         (["--noise", "nan"], "noise must be a number"),
         (["--batch-size", "-3"], "batch_size must be a positive int"),
+        (["--seed", "-1"], "seed must be a non-negative int, got -1"),
     ],
 )
 def test_bad_train_arguments_are_refused_before_anything_is_written(
