@@ -37,7 +37,7 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Real
 from typing import Any, cast
 
@@ -277,7 +277,7 @@ def identifier(name: str) -> str:
     return unicodedata.normalize("NFKC", name)
 
 
-def _normalised(values: dict[str, object]) -> dict[str, Value]:
+def _normalised(values: Mapping[str, object]) -> dict[str, Value]:
     """The given values by name as the expression's names are read (NFKC, as Python does)."""
     given: dict[str, Value] = {}
     spelled: dict[str, str] = {}
