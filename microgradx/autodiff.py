@@ -263,6 +263,10 @@ def _total(parts: list[Grad], label: str) -> Grad:
 # --- functions that return derivatives ---------------------------------------------------
 
 
+MAX_ORDER = 12
+"""The highest ``order`` :func:`derivative` computes (the graphs grow geometrically)."""
+
+
 def derivative(f: Callable[[Value], Value], order: int = 1) -> Callable[[ValueLike], ValueLike]:
     """The function x ↦ f⁽ⁿ⁾(x), the ``order``-th derivative of ``f`` (one variable).
 
@@ -278,6 +282,11 @@ def derivative(f: Callable[[Value], Value], order: int = 1) -> Callable[[ValueLi
     """
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
         raise ValueError(f"order must be a non-negative int, got {order!r}")
+    if order > MAX_ORDER:  # each order differentiates the graph of the one before
+        raise ValueError(
+            f"order must be at most {MAX_ORDER}, got {order:,}: each order's graph is "
+            "built from the one before and grows a few times larger (order 16 takes minutes)"
+        )
 
     def df(x: ValueLike) -> ValueLike:
         as_value = isinstance(x, Value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _assignment(text: str) -> tuple[str, float]:
     """``"x=3"`` -> ``("x", 3.0)``, for argparse."""
+    from .expr import identifier
+
     name, sep, value = text.partition("=")
-    name = name.strip()
+    name = identifier(name.strip())  # as the expression reads names: ℌ is H
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     try:
@@ -154,16 +157,60 @@ def _write(what: str, path: str, write) -> Path:
         raise CLIError(f"cannot write {what} {path}: {exc}") from None
 
 
-def _check_output_file(what: str, path: str | None) -> None:
-    """Refuse, before any work, an output path that is a directory or has no folder."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise CLIError(f"cannot write {what} {path}: it is a directory; give a file name")
-    folder = target.parent
-    if not folder.is_dir():
-        raise CLIError(f"cannot write {what} {path}: the folder {str(folder)!r} does not exist")
+def _check_outputs(outputs: Sequence[tuple[str, str, str | None, Sequence[str]]]) -> None:
+    """Refuse, before any work, an output the command could not write.
+
+    ``outputs`` holds ``(what, flag, path, suffixes)`` per output (``path`` None when
+    not asked for). Each path must have one of its suffixes, a folder that exists and
+    can be written, and not be a directory, FIFO or device (a symbolic link counts as
+    the file it names); no two outputs may be the same file.
+    """
+    from ._atomic import check_output
+
+    seen: dict[str, str] = {}
+    for what, flag, path, suffixes in outputs:
+        if path is None:
+            continue
+        try:
+            target = check_output(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if isinstance(exc, FileNotFoundError):
+                reason = f"the folder {str(Path(path).parent)!r} does not exist"
+            elif isinstance(exc, IsADirectoryError):
+                reason = "it is a directory; give a file name"
+            raise CLIError(f"cannot write {what} {path}: {reason}") from None
+        suffix = Path(path).suffix.lower()
+        if suffix not in suffixes:
+            raise CLIError(
+                f"cannot write {what} {path}: {flag} takes a file ending in {' '.join(suffixes)}"
+            )
+        key = os.path.realpath(target)
+        if key in seen:
+            raise CLIError(f"{seen[key]} and {flag} name the same file {path}: give two names")
+        seen[key] = flag
+
+
+def _check_programs(output: str | None, steps: str | None) -> None:
+    """Refuse, before any work, an image format whose program or package is missing."""
+    import shutil
+
+    from .demo import INSTALL_DOT
+
+    images = [p for p, kinds in ((output, (".svg", ".png", ".pdf")), (steps, (".pdf", ".gif")))
+              if p is not None and Path(p).suffix.lower() in kinds]  # fmt: skip
+    if images and shutil.which("dot") is None:
+        raise CLIError(
+            f"cannot write {images[0]}: Graphviz's dot program is missing ({INSTALL_DOT}); "
+            "a .dot file needs no Graphviz"
+        )
+    if steps is not None and Path(steps).suffix.lower() in (".pdf", ".gif"):
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            from .viz.steps import INSTALL_PILLOW
+
+            raise CLIError(f"cannot write {steps}: {INSTALL_PILLOW}") from None
 
 
 def _run_graph(args) -> int:
@@ -171,8 +218,12 @@ def _run_graph(args) -> int:
 
     if args.side_by_side and args.backward is None:
         raise CLIError("--side-by-side needs --backward NAME: the input to differentiate by")
-    _check_output_file("drawing", args.output)
-    _check_output_file("stepper", args.steps)
+    from .viz.drawing import FORMATS
+    from .viz.steps import STEP_SUFFIXES
+
+    _check_outputs([("drawing", "-o", args.output, list(FORMATS)),
+                    ("stepper", "--steps", args.steps, STEP_SUFFIXES)])  # fmt: skip
+    _check_programs(args.output, args.steps)
     expr = _parsed(args)
     out = expr.output
     out.backward()
@@ -195,12 +246,12 @@ def _run_graph(args) -> int:
         raise CLIError(str(exc)) from None
     name = out.label or "output"
     print(f"{name} = {out.data:g}")
-    rows = [(f"∂{name}/∂{var}", leaf.data, leaf.grad) for var, leaf in expr.variables.items()]
-    if rows:
-        width = max(len(r[0]) for r in rows)
-        print(f"{'':<{width}}  {'value':>10}  {'gradient':>12}")
-        for label, value, grad in rows:
-            print(f"{label:<{width}}  {value:>10g}  {grad:>12g}")
+    if expr.variables:  # a row per input: its value and ∂output/∂input
+        width = max(len("input"), *(len(var) for var in expr.variables))
+        column = f"∂{name}/∂input"
+        print(f"{'input':<{width}}  {'value':>10}  {column:>14}")
+        for var, leaf in expr.variables.items():
+            print(f"{var:<{width}}  {leaf.data:>10g}  {leaf.grad:>14g}")
     if args.output:
         print(f"wrote {_write('drawing', args.output, drawing.save)}")
     else:  # writing a file nobody named could overwrite one: say how to draw instead
@@ -221,7 +272,9 @@ def _add_gradcheck(subparsers) -> None:
         "Exit status 1 when any gradient does not match.",
     )
     _add_expression_args(p)
-    p.add_argument("--eps", type=float, default=1e-6, help="step h (default 1e-6)")
+    p.add_argument("--eps", type=float, default=None,
+                   help="step h (default: ε^(1/3)·max(1, |x|) per input, ε = 2^-52, "
+                   "as microgradx.gradcheck)")  # fmt: skip
     p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
     p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance (default 1e-4)")
     p.set_defaults(func=_run_gradcheck)
@@ -231,7 +284,7 @@ def _run_gradcheck(args) -> int:
     from .expr import parse
     from .gradcheck import gradcheck
 
-    if not (args.eps > 0 and math.isfinite(args.eps)):
+    if args.eps is not None and not (args.eps > 0 and math.isfinite(args.eps)):
         raise CLIError(f"--eps must be positive and finite, got {args.eps:g}")
     for flag, tolerance in (("--atol", args.atol), ("--rtol", args.rtol)):
         if not (tolerance >= 0 and math.isfinite(tolerance)):
@@ -286,21 +339,28 @@ def _add_train(subparsers) -> None:
 def _train_args(p) -> None:
     from .nn import DATASETS, OPTIMIZERS
 
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
+                   help="the toy 2-D dataset (default moons)")  # fmt: skip
     p.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
     p.add_argument("--noise", type=float, default=None, help="noise (default: the dataset's)")
     p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default 16,16)")
-    p.add_argument("--activation", default="relu", help="relu, tanh, sigmoid, leaky_relu")
-    p.add_argument("--loss", default=None, help="default: hinge (2 classes), cross_entropy")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
+    p.add_argument("--activation", default="tanh",
+                   help="relu, tanh, sigmoid or leaky_relu (default tanh, as MLP: smooth and "
+                   "zero-centred, and no unit dies for good as a relu unit can)")  # fmt: skip
+    p.add_argument("--loss", default=None,
+                   help="hinge, cross_entropy, mse, ... (default: hinge for a dataset of 2 "
+                   "classes, cross_entropy for 3 or more)")  # fmt: skip
+    p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd",
+                   help="the update rule (default sgd)")  # fmt: skip
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--batch-size", type=int, default=10, help="0 for full batch (default 10)")
     p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of data, weights and batch order (default 0)")  # fmt: skip
     p.add_argument("--engine", default="scalar",
                    help="scalar (Value graphs, default) or tape (compiled, fast)")  # fmt: skip
-    p.add_argument("-o", "--output", default=None, help="output directory (runs/DATASET)")
+    p.add_argument("-o", "--output", default=None, help="output directory (default runs/DATASET)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p.set_defaults(func=_run_train)
 
@@ -323,7 +383,7 @@ def _run_train(args) -> int:
         raise _file_error("the run's files", exc) from None
     for note in run.notes:
         print(note)
-    print(f"final training accuracy: {run.accuracy:.1%}")
+    print("\n".join(run.scores.lines()))
     print("wrote: " + ", ".join(str(f) for f in run.files))
     return 0
 
@@ -360,14 +420,25 @@ _COMMANDS: list = []
 _COMMANDS += [_add_graph, _add_gradcheck, _add_train, _add_demo]
 
 
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The sub-commands' names, in the order help lists them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
+    if func is None:  # no command: the usage on stderr and status 2, as argparse does
+        parser.print_usage(sys.stderr)
+        commands = ", ".join(_command_names(parser))
+        print(f"{parser.prog}: error: give a command: {commands} (see {parser.prog} --help)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
         return func(args)
     except CLIError as exc:

@@ -86,38 +86,55 @@ def lecture_files(f: Value, out: Path) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def run(out: Path, epochs: int = 100, progress: bool = True) -> list[Path]:
-    """Run the demo into the directory ``out``, printing as it goes; returns the files.
-
-    ``epochs`` is checked and ``out`` created before anything is written:
-    ``ValueError`` for a bad ``epochs``, ``OSError`` for a directory that cannot
-    take the files.
-    """
+def _demo_files(
+    folder: Path, out: Path, epochs: int, progress: bool
+) -> tuple[list[Path], list[str]]:
+    """Print the demo's story, making its files in ``folder`` (they will move to
+    ``out``, the name printed); returns the files made and notes."""
     from . import nn
-    from .runs import RUN_FILES, prepare_output, save_run
-
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    lecture = ("lecture_graph.svg", "lecture_graph.dot", "lecture_steps.html")
-    out = prepare_output(Path(out), (*lecture, *RUN_FILES))
+    from .runs import final_scores, write_run_files
 
     f, leaves = lecture_example()
     _print_lecture(f, leaves)
-    files, notes = lecture_files(f, out)
+    files, notes = lecture_files(f, folder)
     if files:
-        print("   graph and step-by-step backward pass: " + ", ".join(str(p) for p in files))
+        names = ", ".join(str(out / p.name) for p in files)
+        print(f"   graph and step-by-step backward pass: {names}")
         print()
 
     print("2. An MLP learns the moons: MLP(2, [16, 16, 1]), hinge loss + L2, SGD, batches of 10")
     X, y = nn.make_moons(100, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
+    l2 = 1e-4
     history = nn.fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.3, batch_size=10,
-                     l2=1e-4, epochs=epochs, progress=progress)  # fmt: skip
-    print(f"   {history.summary()}")
-    print(f"   final training accuracy: {nn.accuracy(model, X, y):.1%}")
-    saved, more = save_run(model, history, X, y, out)
+                     l2=l2, epochs=epochs, progress=progress)  # fmt: skip
+    for line in final_scores(model, X, y, "hinge", l2).lines():
+        print(f"   {line}")
+    saved, more = write_run_files(model, history, X, y, folder)
     files += saved
     notes += more
+    return files, notes
+
+
+def run(out: Path, epochs: int = 100, progress: bool = True) -> list[Path]:
+    """Run the demo into the directory ``out``, printing as it goes; returns the files.
+
+    ``epochs`` and ``out`` are checked before anything is written: ``ValueError``
+    for a bad ``epochs``, ``OSError`` for a directory that cannot take the files.
+    The files are made in a temporary sibling folder that replaces ``out`` when the
+    demo is complete, so a failed or interrupted demo leaves the previous one whole.
+    """
+    from ._atomic import atomic_dir
+    from .nn.history import check_epochs
+    from .runs import RUN_FILES, prepare_output
+
+    check_epochs(epochs)
+    lecture = ("lecture_graph.svg", "lecture_graph.dot", "lecture_steps.html")
+    out = prepare_output(Path(out), (*lecture, *RUN_FILES))
+
+    with atomic_dir(out, (*lecture, *RUN_FILES)) as folder:
+        files, notes = _demo_files(folder, out, epochs, progress)
+    files = [out / f.name for f in files]
     print()
     for note in notes:
         print(f"note: {note}")

@@ -36,7 +36,8 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Real
 from typing import Any, cast
 
@@ -240,7 +241,7 @@ def parse(text: str, /, **values: float | Value) -> Expression:
     """
     if not isinstance(text, str):
         raise TypeError(f"the expression must be a str, not {type(text).__name__}")
-    given = {name: _given_value(name, value) for name, value in values.items()}
+    given = _normalised(values)
     _check_size(text)
     tree = _read(text)
     lines = re.split(r"\r\n|\r|\n", text)
@@ -269,6 +270,27 @@ def parse(text: str, /, **values: float | Value) -> Expression:
 
 
 # --- checks before parsing ------------------------------------------------------------
+
+
+def identifier(name: str) -> str:
+    """``name`` as Python reads an identifier: in NFKC form (``ℌ`` is ``H``, ``ﬁ`` is ``fi``)."""
+    return unicodedata.normalize("NFKC", name)
+
+
+def _normalised(values: Mapping[str, object]) -> dict[str, Value]:
+    """The given values by name as the expression's names are read (NFKC, as Python does)."""
+    given: dict[str, Value] = {}
+    spelled: dict[str, str] = {}
+    for name, value in values.items():
+        key = identifier(name)
+        if key in spelled:
+            raise ExpressionError(
+                f"{spelled[key]} and {name} are the same name {key} (Python reads names in "
+                "NFKC form); give it once"
+            )
+        spelled[key] = name
+        given[key] = _given_value(key, value)
+    return given
 
 
 def _given_value(name: str, value: object) -> Value:
@@ -376,6 +398,15 @@ def _position(node: ast.AST, lines: list[str]) -> tuple[int | None, int | None]:
     # ast counts columns in UTF-8 bytes; count characters instead.
     column = len(source[indent:].encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
     return line, indent + column + 1
+
+
+def _as_written(name: str, node: ast.AST, lines: list[str]) -> str:
+    """``name``, and how the text spells it when Python read it otherwise (``H (written ℌ)``)."""
+    try:
+        written = ast.get_source_segment("\n".join(lines), node) or name
+    except (AttributeError, IndexError, TypeError):
+        written = name
+    return name if written == name else f"{name} (written {written}; names are read in NFKC form)"
 
 
 def _error(message: str, node: ast.AST, lines: list[str]) -> ExpressionError:
@@ -579,7 +610,7 @@ def _resolve(
             assigned.add(name)
     if missing:
         names = list(missing)
-        listed = ", ".join(names)
+        listed = ", ".join(_as_written(name, missing[name], lines) for name in names)
         example = " ".join(f"{name}=3" for name in names[:3])
         first = missing[names[0]]
         raise _error(f"no value for {listed}: give each a number, e.g. {example}", first, lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 
@@ -68,3 +69,33 @@ def test_drawing_save_cut_short_leaves_the_old_drawing(tmp_path):
 def test_missing_folder_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         atomic_write(tmp_path / "no" / "such.txt", "x")
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert atomic_write(link, "new") == link
+    assert link.is_symlink()  # still a link, and the file it names has the new text
+    assert target.read_text(encoding="utf-8") == "new"
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "made.txt")
+    atomic_write(dangling, "made")
+    assert dangling.is_symlink() and (tmp_path / "made.txt").read_text() == "made"
+
+
+def test_a_fifo_or_device_is_refused_not_replaced(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(fifo, "x")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write("/dev/null", "x")
+    link = tmp_path / "to-null"
+    link.symlink_to("/dev/null")
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(link, "x")
+    assert link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "to-null"]

@@ -9,9 +9,14 @@ from microgradx import __version__
 from microgradx.cli import main
 
 
-def test_main_without_command_prints_help(capsys):
-    assert main([]) == 0
-    assert "usage: microgradx" in capsys.readouterr().out
+def test_main_without_command_is_a_usage_error(capsys):
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("usage: microgradx")
+    assert "error: give a command: graph, gradcheck, train, demo" in captured.err
+    done = subprocess.run([sys.executable, "-m", "microgradx"], capture_output=True, text=True)
+    assert done.returncode == 2 and "usage: microgradx" in done.stderr
 
 
 def test_python_dash_m_prints_version():

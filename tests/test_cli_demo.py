@@ -6,8 +6,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
+import pytest
+
 from microgradx.demo import lecture_files
-from microgradx.nn import MLP, History
+from microgradx.nn import MLP, History, make_moons
 
 
 def page_frames(page: str) -> list[dict]:
@@ -57,3 +60,26 @@ def test_lecture_files_without_dot_are_dot_text_and_tables(no_dot, lecture, tmp_
     page = files[1].read_text(encoding="utf-8")
     assert page.count('<table class="grads">') == 1 and len(page_frames(page)) == 8
     assert len(notes) == 1 and "apt-get install graphviz" in notes[0]
+
+
+def test_demo_reports_one_accuracy_and_the_objective_it_minimises(demo_run):
+    training = demo_run.text.split("2. An MLP learns the moons")[1].split("files made in")[0]
+    assert "hinge loss + L2" in training
+    model = MLP.load(demo_run.out / "model.json")
+    X, y = make_moons(100, noise=0.1, seed=0)
+    # By hand: scores o = model(x), targets t = ±1, hinge = mean(max(0, 1 − t·o)),
+    # L2 term = 1e-4·Σ p², accuracy = share of rows with sign(o) = t.
+    o = np.array([model(list(map(float, x))).data for x in X])
+    t = np.where(y > 0, 1.0, -1.0)
+    hinge = float(np.mean(np.maximum(0.0, 1.0 - t * o)))
+    state = json.loads((demo_run.out / "model.json").read_text())["state"]
+    l2 = 1e-4 * sum(v * v for v in state.values())
+    acc = float(np.mean((o > 0) == (t > 0)))
+    percents = re.findall(r"(\d+\.\d)%", training)
+    assert percents == [f"{100 * acc:.1f}"]  # one accuracy, printed once
+    found = re.search(r"objective J = hinge loss \+ L2 term = (\S+) \+ (\S+) = (\S+)", training)
+    assert found is not None
+    assert float(found.group(1)) == pytest.approx(hinge, abs=6e-5)
+    assert float(found.group(2)) == pytest.approx(l2, abs=6e-5)
+    assert float(found.group(3)) == pytest.approx(hinge + l2, abs=6e-5)
+    assert "loss 0" not in training

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 
 import pytest
 
@@ -35,6 +37,7 @@ def _one_line_error(capsys, command: str) -> str:
         (["--samples", "10000000000"], "samples must be at most 1,000,000"),
         (["--noise", "nan"], "noise must be a number"),
         (["--batch-size", "-3"], "batch_size must be a positive int"),
+        (["--seed", "-1"], "seed must be a non-negative int, got -1"),
     ],
 )
 def test_bad_train_arguments_are_refused_before_anything_is_written(
@@ -113,3 +116,56 @@ def test_demo_into_a_file_is_one_line(tmp_path, capsys):
     assert main(["demo", "--epochs", "1", "--no-progress", "-o", str(tmp_path / "f")]) == 2
     assert "is not a directory" in _one_line_error(capsys, "demo")
     assert (tmp_path / "f").read_text() == "keep"
+
+
+def test_graph_refuses_a_bad_second_output_before_writing_the_first(tmp_path, capsys):
+    good = tmp_path / "good.dot"
+    good.write_text("digraph kept {}")
+    argv = ["graph", "x*y", "x=1", "y=2", "-o", str(good), "--steps", str(tmp_path / "s.txt")]
+    assert main(argv) == 2
+    assert "--steps takes a file ending in .html" in _one_line_error(capsys, "graph")
+    assert good.read_text() == "digraph kept {}"
+    assert main(["graph", "x*y", "x=1", "y=2", "-o", str(tmp_path / "g.txt")]) == 2
+    assert "-o takes a file ending in .svg" in _one_line_error(capsys, "graph")
+
+
+def test_graph_refuses_two_outputs_that_are_one_file(tmp_path, capsys):
+    same = tmp_path / "same.pdf"
+    same.write_text("kept")
+    assert main(["graph", "x*y", "x=1", "y=2", "-o", str(same), "--steps", str(same)]) == 2
+    assert "name the same file" in _one_line_error(capsys, "graph")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(same)  # another name for the same file
+    assert main(["graph", "x*y", "x=1", "y=2", "-o", str(same), "--steps", str(link)]) == 2
+    assert "name the same file" in _one_line_error(capsys, "graph")
+    assert same.read_text() == "kept"
+
+
+def test_graph_writes_through_a_symlink_and_refuses_a_fifo(tmp_path, capsys):
+    real = tmp_path / "real.dot"
+    real.write_text("old")
+    link = tmp_path / "link.dot"
+    link.symlink_to(real)
+    assert main(["graph", "x*y", "x=1", "y=2", "-o", str(link)]) == 0
+    capsys.readouterr()
+    assert link.is_symlink() and real.read_text().startswith("digraph")
+    fifo = tmp_path / "pipe.dot"
+    os.mkfifo(fifo)
+    assert main(["graph", "x*y", "x=1", "y=2", "-o", str(fifo)]) == 2
+    assert "not a regular file" in _one_line_error(capsys, "graph")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_graph_without_dot_refuses_an_image_before_printing(no_dot, tmp_path, capsys):
+    assert main(["graph", "x*y", "x=1", "y=2", "--steps", str(tmp_path / "s.gif")]) == 2
+    assert "dot program is missing" in _one_line_error(capsys, "graph")
+    assert list(tmp_path.iterdir()) == [tmp_path / "empty-path"]
+
+
+@pytest.mark.parametrize("command", [TRAIN, ["demo", "--no-progress"]])
+def test_epochs_beyond_the_cap_are_refused_with_the_cap_and_why(tmp_path, capsys, command):
+    out = tmp_path / "run"
+    assert main([*command, "-o", str(out), "--epochs", str(10**12)]) == 2
+    err = _one_line_error(capsys, command[0])
+    assert "epochs must be at most 100,000" in err and "record to the history" in err
+    assert not out.exists()

@@ -17,11 +17,16 @@ LECTURE = ["(w + x*y)*z", "w=5", "x=3", "y=2", "z=4"]
 
 
 def gradient_table(text: str) -> dict[str, tuple[float, float]]:
+    """{input: (value, gradient)} from the table under the header "input value ∂f/∂input"."""
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["input", "value"])
+    assert re.fullmatch(r"∂\S+/∂input", lines[header].split()[2])
     rows = {}
-    for line in text.splitlines():
+    for line in lines[header + 1 :]:
         parts = line.split()
-        if parts and parts[0].startswith("∂") and len(parts) == 3:
-            rows[parts[0]] = (float(parts[1]), float(parts[2]))
+        if len(parts) != 3:
+            break
+        rows[parts[0]] = (float(parts[1]), float(parts[2]))
     return rows
 
 
@@ -31,7 +36,7 @@ def test_graph_prints_value_and_gradients(capsys):
     assert out.splitlines()[0] == "output = 44"
     # ∂f/∂w = z, ∂f/∂x = z·y, ∂f/∂y = z·x, ∂f/∂z = w + x·y
     assert gradient_table(out) == {
-        "∂output/∂w": (5, 4), "∂output/∂x": (3, 8), "∂output/∂y": (2, 12), "∂output/∂z": (4, 11),
+        "w": (5, 4), "x": (3, 8), "y": (2, 12), "z": (4, 11),
     }  # fmt: skip
 
 
@@ -39,7 +44,8 @@ def test_graph_with_named_lines_uses_the_last_name(capsys):
     assert main(["graph", "v = x*y; u = w + v; f = u*z", "w=5", "x=3", "y=2", "z=4"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "f = 44"
-    assert gradient_table(out)["∂f/∂x"] == (3, 8)
+    assert gradient_table(out)["x"] == (3, 8)
+    assert out.splitlines()[1].split() == ["input", "value", "∂f/∂input"]
 
 
 def test_graph_writes_svg_and_stepper(dot_program, tmp_path, capsys):
@@ -138,4 +144,18 @@ def test_console_script_runs_graph(tmp_path):
     script = os.path.join(os.path.dirname(sys.executable), "microgradx")
     done = subprocess.run([script, "graph", *LECTURE], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert gradient_table(done.stdout)["∂output/∂z"] == (4, 11)
+    assert gradient_table(done.stdout)["z"] == (4, 11)
+
+
+def test_gradcheck_steps_by_the_library_rule_by_default(capsys):
+    # At x = 1e8 a fixed step of 1e-6 is lost in rounding (f ~ 1e32): the central
+    # difference of x⁴ is off by 2e-4; the step ε^(1/3)·max(1, |x|) gets it right.
+    from microgradx import gradcheck
+
+    assert main(["gradcheck", "x*x*x*x", "x=1e8"]) == 0
+    out = capsys.readouterr().out
+    assert "all gradients match" in out
+    (row,) = gradcheck(lambda x: x * x * x * x, [1e8])
+    assert f"{row.abs_error:.2e}" in out  # the very difference the library finds
+    assert main(["gradcheck", "x*x*x*x", "x=1e8", "--eps", "1e-6"]) == 1  # a fixed step fails
+    capsys.readouterr()

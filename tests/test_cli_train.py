@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
@@ -55,3 +56,71 @@ def test_train_errors_are_one_line(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert err.startswith("microgradx train: error: ") and message in err
     assert "Traceback" not in err
+
+
+TINY = ["train", "--hidden", "4", "--epochs", "1", "--samples", "20", "--no-progress"]
+OLD_RUN = {"model.json": "old model", "history.json": "old history", "loss.png": "old loss",
+           "boundary.png": "old boundary", "notes.txt": "the user's own notes"}  # fmt: skip
+
+
+def _old_run(folder):
+    folder.mkdir()
+    for name, text in OLD_RUN.items():
+        (folder / name).write_text(text)
+
+
+def test_a_run_that_fails_half_way_leaves_the_previous_run_whole(tmp_path, monkeypatch, capsys):
+    from microgradx import plot
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(plot, "loss_curve", disk_full)  # after model.json and history.json
+    out = tmp_path / "run"
+    _old_run(out)
+    assert main([*TINY, "-o", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert {p.name: p.read_text() for p in out.iterdir()} == OLD_RUN
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary folder left
+    fresh = tmp_path / "new" / "run"
+    assert main([*TINY, "-o", str(fresh)]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no empty folder either
+
+
+def test_a_new_run_replaces_the_old_one_as_a_whole(tmp_path, monkeypatch, capsys):
+    from microgradx import plot
+
+    def no_matplotlib(*args, **kwargs):
+        raise ImportError("plots need matplotlib")
+
+    monkeypatch.setattr(plot, "loss_curve", no_matplotlib)
+    out = tmp_path / "run"
+    _old_run(out)
+    assert main([*TINY, "-o", str(out)]) == 0
+    assert "no plots" in capsys.readouterr().out
+    # The new run has no plots, so the old run's plots must not stay beside it.
+    assert sorted(p.name for p in out.iterdir()) == ["history.json", "model.json", "notes.txt"]
+    assert (out / "notes.txt").read_text() == "the user's own notes"
+    assert MLP.load(out / "model.json").nouts == [4, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_train_help_says_every_default_and_the_activation_matches_mlp(capsys, tmp_path):
+    import inspect
+
+    from microgradx.cli import build_parser
+
+    mlp_default = inspect.signature(MLP).parameters["activation"].default
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]  # the train sub-parser
+    for action in train._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
+            assert "default" in (action.help or ""), action.option_strings
+    assert train.get_default("activation") == mlp_default
+    activation = next(a for a in train._actions if a.dest == "activation")
+    assert f"default {mlp_default}, as MLP" in activation.help
+    loss = next(a for a in train._actions if a.dest == "loss")
+    assert "hinge for a dataset of 2 classes, cross_entropy for 3 or more" in loss.help
+    assert main([*TINY, "-o", str(tmp_path / "run")]) == 0
+    saved = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert saved["config"]["activation"] == mlp_default

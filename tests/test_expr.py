@@ -500,3 +500,20 @@ def test_every_op_with_a_method_is_a_function(name):
     e = parse(f"{name}({', '.join(names)}{extra})", **dict(zip(names, point)))
     expected = build(name, [Value(x, label=n) for n, x in zip(names, point)])
     assert shape(e.output) == shape(expected)
+
+
+def test_names_are_matched_as_python_reads_them_nfkc():
+    # Python reads the identifier ℌ as H (NFKC), so a value given as ℌ must reach it.
+    expr = parse("ℌ*2 + ﬁ", **{"ℌ": 3, "ﬁ": 1})
+    assert expr.output.data == 7.0 and set(expr.variables) == {"H", "fi"}
+    with pytest.raises(ExpressionError, match=r"no value for H \(written ℌ; names are read"):
+        parse("ℌ*2")
+    with pytest.raises(ExpressionError, match="ℌ and H are the same name H"):
+        parse("H*2", **{"ℌ": 3, "H": 4})
+
+
+def test_the_command_line_matches_names_as_python_reads_them(capsys):
+    from microgradx.cli import main
+
+    assert main(["graph", "ℌ*2", "ℌ=3"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "output = 6"

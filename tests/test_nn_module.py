@@ -320,3 +320,20 @@ def test_saving_non_finite_weights_is_refused(tmp_path):
     with pytest.raises(ValueError, match="non-finite"):
         model.save(tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
+
+
+def test_load_weights_compares_the_header_and_builds_no_second_model(tmp_path, monkeypatch):
+    big = MLP(2, [3, 1], seed=0)
+    path = big.save(tmp_path / "m.json")
+
+    def no_building(cls, config):
+        raise AssertionError("load_weights built a model from the file")
+
+    monkeypatch.setattr(MLP, "from_config", classmethod(no_building))
+    target = MLP(2, [4, 1], seed=0)
+    differs = r"architecture differs: \{'nouts': \(\[3, 1\], \[4, 1\]\)"
+    with pytest.raises(ValueError, match=differs):
+        target.load_weights(path)
+    same = MLP(2, [3, 1], seed=5)
+    same.load_weights(path)  # the weights go straight into the model
+    assert same.state_dict() == big.state_dict()

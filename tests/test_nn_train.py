@@ -359,3 +359,26 @@ def test_fit_trains_a_module_subclass_by_the_hinge_gradient_written_by_hand(engi
     grad_b = -np.sum(active * y) / len(X)
     assert [p.data for p in model.w] == pytest.approx(list(w - lr * grad_w), rel=1e-12)
     assert model.b.data == pytest.approx(b - lr * grad_b, rel=1e-12)
+
+
+def test_fit_refuses_more_epochs_than_the_cap_before_training():
+    from microgradx.nn.history import MAX_EPOCHS
+
+    model = MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=f"at most {MAX_EPOCHS:,}.*record to the history"):
+        fit(model, [[0.0, 1.0]], [1], epochs=MAX_EPOCHS + 1)
+    assert model.state_dict() == before
+
+
+def test_progress_lines_without_tqdm_are_a_line_every_tenth(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    X, y = make_moons(10, seed=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, epochs=100, progress=True)
+    epochs = [int(line.split()[1].split("/")[0]) for line in capsys.readouterr().out.splitlines()]
+    assert epochs == [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    # a run that stops early still prints the epoch it stopped at
+    h = fit(MLP(2, [3, 1], seed=0), X, y, lr=50.0, epochs=100, early_stopping=3, progress=True)
+    assert h.stopped_early is not None and h.stopped_early % 10 != 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(f"epoch {h.stopped_early:>3}/100")

@@ -296,3 +296,12 @@ def test_deep_chains_need_no_recursion():
     h = step(0.3)
     numeric = (first_at(0.3 + h) - first_at(0.3 - h)) / (2 * h)
     assert second_derivative == pytest.approx(numeric, rel=1e-5)
+
+
+def test_derivative_order_beyond_the_cap_is_a_clear_error():
+    from microgradx.autodiff import MAX_ORDER
+
+    with pytest.raises(ValueError, match=f"at most {MAX_ORDER}, got 1,000,000,000.*grows"):
+        derivative(lambda x: x.tanh(), order=10**9)
+    # the cap itself still works: d^12/dx^12 of exp is exp
+    assert derivative(lambda x: x.exp(), order=MAX_ORDER)(0.5) == pytest.approx(math.exp(0.5))

@@ -9,8 +9,30 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write
+from .serialize import read_json
 
-__all__ = ["History"]
+__all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "History", "check_epochs"]
+
+MAX_EPOCHS = 100_000
+"""The most epochs one training run may ask for: each adds a record to the history,
+kept in memory and saved (and a scalar engine takes hours for far fewer)."""
+
+
+def check_epochs(epochs: object) -> int:
+    """``epochs`` if it is an int from 1 to :data:`MAX_EPOCHS`, else a ``ValueError``."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if epochs > MAX_EPOCHS:
+        raise ValueError(
+            f"epochs must be at most {MAX_EPOCHS:,}, got {epochs:,}: each epoch adds a "
+            "record to the history, kept in memory and saved"
+        )
+    return epochs
+
+
+MAX_HISTORY_ITEMS = 20 * MAX_EPOCHS
+"""The most JSON values a history file may hold (about 20 per epoch of a deep network);
+counted before parsing, so a hostile file cannot fill memory."""
 
 
 class History:
@@ -85,13 +107,13 @@ class History:
 
     @classmethod
     def load(cls, path: str | Path) -> History:
-        """Read a history written by :meth:`save`; a malformed file is a ``ValueError``."""
-        try:
-            doc = json.loads(Path(path).read_bytes().decode("utf-8"))
-        except RecursionError:
-            raise ValueError(f"{path}: not valid JSON: nested too deeply") from None
-        except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
-            raise ValueError(f"{path}: not valid JSON: {exc}") from None
+        """Read a history written by :meth:`save`; a malformed file is a ``ValueError``.
+
+        The limits of model files apply (:func:`~microgradx.nn.serialize.read_json`): a
+        regular file of at most ``MAX_FILE_BYTES`` bytes, at most
+        :data:`MAX_HISTORY_ITEMS` values, checked before anything is parsed.
+        """
+        doc = read_json(path, "history file", MAX_HISTORY_ITEMS)
         if not isinstance(doc, dict) or doc.get("format") != "microgradx.history":
             raise ValueError(f"{path}: not a microgradx history file")
         epochs = doc.get("epochs")

@@ -62,6 +62,8 @@ def make_rng(seed: Seed = None) -> np.random.Generator:
         return seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an int, None or numpy.random.Generator, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
     return np.random.default_rng(seed)
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
@@ -164,23 +166,37 @@ def save(model: Module, path: str | Path) -> Path:
     return atomic_write(path, text)
 
 
-def read_json(path: str | Path) -> object:
-    """The JSON document in ``path``.
+def read_json(path: str | Path, what: str = "model file", max_items: int | None = None) -> object:
+    """The JSON document in ``path``, checked for size before it is parsed.
 
-    ``ValueError`` if the file is larger than :data:`MAX_FILE_BYTES`, not UTF-8 text,
-    not JSON or nested too deeply; ``OSError`` if it cannot be read. (``NaN`` and
-    ``Infinity`` are read as floats; loading refuses them as parameters.)
+    ``ValueError`` if ``path`` is not a regular file (a FIFO, a device such as
+    ``/dev/zero``), is larger than :data:`MAX_FILE_BYTES`, holds more than
+    ``max_items`` values (default: :data:`MAX_PARAMETERS` plus room for a config),
+    is not UTF-8 text, not JSON or nested too deeply; ``OSError`` if it cannot be
+    read. The values are counted on the raw bytes (every ``,`` ``{`` ``[``) before a
+    single Python object is built, so a hostile file of millions of tiny values
+    (``[{},{},...]``) is refused using no more memory than its own size.
+    (``NaN`` and ``Infinity`` are read as floats; loading refuses them as parameters.)
     """
+    if max_items is None:
+        max_items = MAX_PARAMETERS + 10_000
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path}: not a regular file (a FIFO, device or folder); give a {what}")
     with open(path, "rb") as file:
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a {what}")
+    items = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if items > max_items:
         raise ValueError(
-            f"{path}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a model file"
+            f"{path}: holds about {items:,} values, more than the {max_items:,} a {what} "
+            "may hold (each becomes a Python object)"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text (JSON) file") from None
+    del data  # the text alone while parsing
     try:
         return json.loads(text)
     except RecursionError:
@@ -189,12 +205,11 @@ def read_json(path: str | Path) -> object:
         raise ValueError(f"{path}: not valid JSON: {exc}") from None
 
 
-def from_json(cls: type[Module], doc: object, source: str = "document") -> Module:
-    """A new model from a document made by :func:`to_json`, checked throughout.
-
-    The document must hold ``cls`` or a subclass of it (``MLP`` insists on an MLP,
-    ``Module`` accepts any registered model); ``source`` names it in errors.
-    """
+def _header(
+    cls: type[Module], doc: object, source: str
+) -> tuple[type[Module], dict[str, Any], dict[str, Any]]:
+    """The class, config and state of a model document, checked (the parameter count
+    the config implies against the state and the cap, every value finite) but not built."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{source}: not a microgradx model file (format {FORMAT!r})")
     version = doc.get("version")
@@ -214,6 +229,7 @@ def from_json(cls: type[Module], doc: object, source: str = "document") -> Modul
         raise ValueError(f"{source}: 'state' must be a mapping (an object) of name -> number")
     # Before building anything: the size the config implies, against the file and the cap.
     try:
+        inspect.signature(klass).bind(**config_kwargs(klass, config))  # the arguments it takes
         count = klass.count_parameters(config)
         if count is not None:
             check_parameter_count(f"this {name}", count)
@@ -226,6 +242,17 @@ def from_json(cls: type[Module], doc: object, source: str = "document") -> Modul
         )
     for key, x in state.items():
         _finite(key, x)
+    return klass, config, state
+
+
+def from_json(cls: type[Module], doc: object, source: str = "document") -> Module:
+    """A new model from a document made by :func:`to_json`, checked throughout.
+
+    The document must hold ``cls`` or a subclass of it (``MLP`` insists on an MLP,
+    ``Module`` accepts any registered model); ``source`` names it in errors.
+    """
+    klass, config, state = _header(cls, doc, source)
+    name = klass.__name__
     try:
         model = klass.from_config(config)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -241,16 +268,18 @@ def load_weights(model: Module, path: str | Path) -> None:
     """Load weights saved in ``path`` into ``model`` (same architecture).
 
     Raises ``ValueError`` (and changes nothing) if the file is malformed or was saved
-    from a different architecture (initialiser and seed aside).
+    from a different architecture (initialiser and seed aside). The architecture is
+    compared from the file's header (class and config) before any weight is read
+    into a model, and no second model is built.
     """
-    other = from_json(type(model), read_json(path), source=str(path))
+    source = str(path)
+    _, config, state = _header(type(model), read_json(path), source)
     mine = model.config()
-    if other.config() != mine:
-        diff = {
-            k: (v, mine.get(k))
-            for k, v in other.config().items()
-            if mine.get(k) != v and k not in ("init", "seed")
-        }
-        if diff:
-            raise ValueError(f"{path}: saved architecture differs: {diff}")
-    model.load_state_dict(other.state_dict())
+    keys = (set(config) | set(mine)) - {"init", "seed"}
+    diff = {k: (config.get(k), mine.get(k)) for k in sorted(keys) if config.get(k) != mine.get(k)}
+    if diff:
+        raise ValueError(f"{path}: saved architecture differs: {diff}")
+    try:
+        model.load_state_dict(state)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

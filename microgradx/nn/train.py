@@ -31,7 +31,7 @@ from .._gc import paused
 from ..engine import Value, no_grad
 from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
-from .history import History
+from .history import History, check_epochs
 from .init import Seed, make_rng
 from .module import Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
@@ -81,10 +81,13 @@ class EarlyStopping:
 
 
 class _Progress:
-    """A tqdm bar when tqdm is installed, else one printed line per epoch, or nothing."""
+    """A tqdm bar when tqdm is installed, else a printed line for the first epoch, every
+    tenth of the run and the last epoch (at most about a dozen lines), or nothing."""
 
     def __init__(self, epochs: int, enabled: bool, desc: str = "training") -> None:
         self.epochs = epochs
+        self.every = max(1, math.ceil(epochs / 10))
+        self.unprinted: dict[str, Any] | None = None  # the last record, if not printed
         self.bar = None
         self.enabled = enabled
         if not enabled:
@@ -98,6 +101,20 @@ class _Progress:
     def update(self, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
+        parts = self._parts(record)
+        if self.bar is not None:
+            self.bar.set_postfix_str("  ".join(parts), refresh=False)
+            self.bar.update(1)
+        else:
+            epoch = record["epoch"]
+            if epoch == 1 or epoch % self.every == 0 or epoch == self.epochs:
+                self._print(record, parts)
+                self.unprinted = None
+            else:
+                self.unprinted = record
+
+    @staticmethod
+    def _parts(record: dict[str, Any]) -> list[str]:
         parts = [f"loss {record['loss']:.4f}"]
         if record.get("accuracy") is not None:
             parts.append(f"accuracy {record['accuracy']:6.1%}")
@@ -105,18 +122,20 @@ class _Progress:
             parts.append(f"val_loss {record['val_loss']:.4f}")
             if record.get("val_accuracy") is not None:
                 parts.append(f"val_accuracy {record['val_accuracy']:6.1%}")
-        if self.bar is not None:
-            self.bar.set_postfix_str("  ".join(parts), refresh=False)
-            self.bar.update(1)
-        else:
-            width = len(str(self.epochs))
-            head = f"epoch {record['epoch']:>{width}}/{self.epochs}"
-            print(f"{head}  " + "  ".join(parts) + f"  ({record['seconds']:.2f} s)")
-            sys.stdout.flush()
+        return parts
+
+    def _print(self, record: dict[str, Any], parts: list[str]) -> None:
+        width = len(str(self.epochs))
+        head = f"epoch {record['epoch']:>{width}}/{self.epochs}"
+        print(f"{head}  " + "  ".join(parts) + f"  ({record['seconds']:.2f} s)")
+        sys.stdout.flush()
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        elif self.unprinted is not None:  # a run that stopped early: its last epoch
+            record, self.unprinted = self.unprinted, None
+            self._print(record, self._parts(record))
 
 
 # --- fitting ------------------------------------------------------------------------------
@@ -230,8 +249,7 @@ def fit(
     step_fn = ENGINES[engine]
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_epochs(epochs)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
     ):
