@@ -41,11 +41,15 @@ class _Parser(argparse.ArgumentParser):
         """Run ``declare(self)`` (adding arguments) just before this parser first parses."""
         self._declare = declare
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def declared(self) -> _Parser:
+        """This parser with every argument declared (a pending ``declare_later`` run now)."""
         declare, self._declare = self._declare, None
         if declare is not None:
             declare(self)
-        return super().parse_known_args(args, namespace)
+        return self
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        return super(_Parser, self.declared()).parse_known_args(args, namespace)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -112,7 +112,7 @@ def test_train_help_says_every_default_and_the_activation_matches_mlp(capsys, tm
 
     mlp_default = inspect.signature(MLP).parameters["activation"].default
     parser = build_parser()
-    train = parser._subparsers._group_actions[0].choices["train"]  # the train sub-parser
+    train = parser._subparsers._group_actions[0].choices["train"].declared()  # train's parser
     for action in train._actions:
         if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
             assert "default" in (action.help or ""), action.option_strings
