@@ -192,6 +192,7 @@ def fit(
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
     engine: str = "scalar",
+    tol: float | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -219,6 +220,12 @@ def fit(
             (a Value graph per sample, the default for teaching) or ``"tape"``
             (one traced graph replayed over numpy batches: same gradients, much
             faster; no dropout).
+        tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
+            epoch's last step) is below ``tol``: gradient descent "until the
+            gradient is about 0". ``None`` (the default) never stops for this.
+
+    ``history.stop_reason`` says why training ended: ``"epochs"`` (all of them
+    ran), ``"tol"``, ``"early_stopping"`` or ``"callback"``.
 
     The reported ``loss`` and ``accuracy`` of an epoch are measured on the batches
     during the epoch (each batch before its update). The model trains in training
@@ -240,6 +247,10 @@ def fit(
         )
     if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    if tol is not None and (
+        isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
+    ):
+        raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
     X, y = _check_data(model, X, y)
     task = make_task(loss, model, y)
     val_task = None
@@ -278,11 +289,12 @@ def fit(
     index = np.arange(n)
     history = History(
         info={"loss": task.loss_name, "optimizer": repr(opt), "engine": engine,
-              "batch_size": batch_size, "l2": l2, "samples": n}
+              "batch_size": batch_size, "l2": l2, "samples": n, "tol": tol}
     )  # fmt: skip
     best, best_epoch, best_state = math.inf, 0, None
     layer_sizes = [len(layer.parameters()) for layer in _layers(model)]
     bar = _Progress(epochs, progress)
+    history.stop_reason = "epochs"
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -327,6 +339,7 @@ def fit(
                     cb.step()
                 elif cb(history) is True:
                     stop = True
+                    history.stop_reason = "callback"
             if early_stopping is not None:
                 value = record[monitor]
                 if value < best - early_stopping.min_delta:
@@ -336,9 +349,17 @@ def fit(
                 elif epoch - best_epoch >= early_stopping.patience:
                     history.stopped_early = epoch
                     stop = True
+                    history.stop_reason = "early_stopping"
+            if tol is not None and math.hypot(*grad_norm) < tol:
+                history.stop_reason = "tol"
+                stop = True
             if stop:
                 break
+    except BaseException:
+        history.stop_reason = None  # interrupted or failed: no reason to report
+        raise
     finally:
+        history.info["stop_reason"] = history.stop_reason
         if arrays is not None:
             arrays.sync()
         bar.close()
