@@ -11,6 +11,7 @@
 from . import init
 from .data import (
     DATASETS,
+    augment,
     batches,
     make_blobs,
     make_circles,
@@ -73,6 +74,7 @@ __all__ = [
     "StepLR",
     "Task",
     "accuracy",
+    "augment",
     "batches",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
