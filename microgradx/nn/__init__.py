@@ -33,7 +33,7 @@ from .losses import (
     mse,
     softmax,
 )
-from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron
 from .optim import (
     OPTIMIZERS,
     SGD,
@@ -61,6 +61,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "BatchNorm",
     "EarlyStopping",
     "ExponentialLR",
     "History",

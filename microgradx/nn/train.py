@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,12 @@ __all__ = [
     "tape_loss_and_grads",
 ]
 
+
+BATCH_NORM_ON_SCALAR = (
+    "fit(engine='tape'): this model has batch normalisation, which mixes the samples "
+    "of a batch, and the tape replays one sample's graph: training on the scalar "
+    "engine instead (history.info['engine'] says 'scalar')"
+)
 
 # --- early stopping and progress ----------------------------------------------------------
 
@@ -148,6 +155,15 @@ def _check_data(model: Module, X: object, y: object, what: str = "X") -> tuple[n
     return Xa, ya
 
 
+def _couples_samples(model: Module) -> bool:
+    """Whether ``model`` in training mode needs its batch at once (batch norm)."""
+    was = model.training
+    try:
+        return model.train().couples_samples
+    finally:
+        model.train(was)
+
+
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         if lr is not None:
@@ -219,7 +235,9 @@ def fit(
         engine: how one batch's loss and gradients are computed: ``"scalar"``
             (a Value graph per sample, the default for teaching) or ``"tape"``
             (one traced graph replayed over numpy batches: same gradients, much
-            faster; no dropout).
+            faster; no dropout). A model with batch normalisation trains on the
+            scalar engine, with a warning: the tape cannot express a graph that
+            mixes the samples of a batch.
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
@@ -234,9 +252,13 @@ def fit(
     if engine not in ENGINES:
         accepted = ", ".join(repr(e) for e in ENGINES)
         raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
-    step_fn = ENGINES[engine]
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
+    couples = _couples_samples(model)
+    if engine == "tape" and couples:
+        warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
+        engine = "scalar"
+    step_fn = ENGINES[engine]
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if batch_size is not None and (
@@ -252,6 +274,12 @@ def fit(
     ):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
     X, y = _check_data(model, X, y)
+    size = batch_size or len(X)
+    if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
+        raise ValueError(
+            "batch normalisation needs at least 2 samples in every batch: "
+            f"{len(X)} samples in batches of {size} leave a batch of 1"
+        )
     task = make_task(loss, model, y)
     val_task = None
     if validation is not None:
