@@ -207,3 +207,10 @@ def test_layer_grad_norms_and_drawing_of_a_batch_norm_graph():
     assert len(layer_grad_norms(model)) == 2
     source = draw(loss).source
     assert "γ0" in source and "β0" in source
+
+
+def test_the_network_figure_refuses_activations_it_cannot_compute():
+    model = MLP(2, [3, 1], batch_norm=True, seed=0)
+    assert "digraph" in model.draw().source  # the structure alone is fine
+    with pytest.raises(ValueError, match="batch normalisation"):
+        model.draw([0.1, 0.2])
