@@ -347,7 +347,13 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def _forward(self, x: Sequence[float | Value]) -> Value:
-        return self._activate(self._preactivation(x))
+        with scope(self.name):
+            # One Σ node over the products wᵢ·xᵢ (weight first) and the bias last.
+            z = value_sum([w * xi for w, xi in zip(self.w, x)] + [self.b])
+            act = self._act
+            return z if act is None else act(z)
+
+    # the same two steps apart, for a batch norm between them (see Layer._forward_rows)
 
     def _preactivation(self, x: Sequence[float | Value]) -> Value:
         with scope(self.name):
@@ -629,6 +635,10 @@ class Layer(Module):
     def forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list:
         return [_unwrap(r) for r in self._forward_rows([self._check_input(x) for x in rows])]
 
+    @property
+    def couples_samples(self) -> bool:
+        return self.norm is not None and self.norm.training
+
     @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """The layer's outputs: one Value when ``nout == 1``, else a list of ``nout``."""
@@ -774,6 +784,10 @@ class MLP(Module):
             layer.load_buffers(
                 {k[len(prefix) :]: x for k, x in values.items() if k.startswith(prefix)}
             )
+
+    @property
+    def couples_samples(self) -> bool:
+        return self.batch_norm and any(layer.couples_samples for layer in self.layers)
 
     @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
