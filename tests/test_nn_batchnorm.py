@@ -214,3 +214,24 @@ def test_the_network_figure_refuses_activations_it_cannot_compute():
     assert "digraph" in model.draw().source  # the structure alone is fine
     with pytest.raises(ValueError, match="batch normalisation"):
         model.draw([0.1, 0.2])
+
+
+def test_the_tape_engine_function_refuses_a_batch_norm_model_clearly():
+    from microgradx.nn import hinge, tape_loss_and_grads
+
+    model = MLP(2, [3, 1], batch_norm=True, seed=0)
+    X = np.array([[0.1, 0.2], [0.3, -0.1], [-0.5, 0.4]])
+    with pytest.raises(ValueError, match="engine='scalar'"):
+        tape_loss_and_grads(model, X, [1.0, -1.0, 1.0], hinge)
+
+
+def test_a_single_layer_with_batch_norm_normalises_its_sums_before_the_activation():
+    from microgradx.nn import Layer
+
+    layer = Layer(2, 3, activation="tanh", batch_norm=True, seed=0)
+    X = RNG.normal(size=(5, 2))
+    rows = layer.forward_rows(X.tolist())
+    Z = X @ layer.weight.T + layer.bias
+    expected = np.tanh((Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + 1e-5))
+    np.testing.assert_allclose([[v.data for v in r] for r in rows], expected, atol=1e-12)
+    np.testing.assert_allclose(layer.forward_batch(X), expected, atol=1e-12)
