@@ -173,3 +173,32 @@ def test_mean_averages_and_spreads_gradient():
     assert [x.grad for x in xs] == pytest.approx([1 / 3] * 3)
     with pytest.raises(ValueError, match="empty"):
         mean([])
+
+
+@pytest.mark.parametrize(
+    ("reduction", "scale"), [("mean", 1 / 3), ("sum", 1.0), ("half_sum", 0.5), (None, 1 / 3)]
+)
+def test_mse_reductions_value_and_gradient_by_hand(reduction, scale):
+    p = leaves([0.5, -1.0, 2.0])
+    t = [1.0, 1.0, 0.0]
+    loss = mse(p, t, reduction=reduction)
+    loss.backward()
+    d = np.array([0.5, -1.0, 2.0]) - np.array(t)
+    assert loss.data == pytest.approx(scale * np.sum(d**2))
+    assert [v.grad for v in p] == pytest.approx(list(scale * 2 * d))
+
+
+def test_mse_sum_is_k_times_mean_and_half_is_half_sum():
+    t = [0.2, -0.4, 1.0, 3.0]
+    p = [0.0, 1.0, 2.0, -1.0]
+    assert mse(leaves(p), t, reduction="sum").data == pytest.approx(4 * mse(leaves(p), t).data)
+    assert mse(leaves(p), t, half=True).data == pytest.approx(
+        mse(leaves(p), t, reduction="half_sum").data
+    )
+
+
+def test_mse_bad_reduction_is_a_clear_error():
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        mse(leaves([1.0]), [0.0], reduction="average")
+    with pytest.raises(ValueError, match="contradicts"):
+        mse(leaves([1.0]), [0.0], half=True, reduction="sum")

@@ -3,8 +3,8 @@
 Everything a reader sees as a picture is drawn from code while the site builds:
 the drawing gallery (each example's code is run, and the page shows the code and
 its SVG), the lecture graph and its backward stepper page. The notebooks get a
-navigation entry each, in file order, so a new notebook appears without editing
-``mkdocs.yml``.
+navigation entry each, in file order (the lecture companions in ``notebooks/lectures/`` under
+"Lectures"), so a new notebook appears without editing ``mkdocs.yml``.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _stepper_html() -> str:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Add one navigation entry per notebook, in file order."""
+    """Add one navigation entry per notebook, in file order, and one per lecture companion."""
     entries = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         number, _, rest = path.stem.partition("_")
@@ -120,10 +120,17 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             else path.stem
         )
         entries.append({title: f"notebooks/{path.name}"})
+    lectures = []
+    for path in sorted((ROOT / "notebooks" / "lectures").glob("*.ipynb")):
+        number, _, rest = path.stem.partition("_")
+        title = f"Lecture {number} · {rest.replace('_', ' ').capitalize()}"
+        lectures.append({title: f"notebooks/lectures/{path.name}"})
     nav = config.nav or []
     for item in nav:
         if isinstance(item, dict) and "Notebooks" in item:
             item["Notebooks"] = entries
+        if isinstance(item, dict) and "Lectures" in item:
+            item["Lectures"] = lectures
     return config
 
 

@@ -11,6 +11,7 @@
 from . import init
 from .data import (
     DATASETS,
+    augment,
     batches,
     make_blobs,
     make_circles,
@@ -32,7 +33,7 @@ from .losses import (
     mse,
     softmax,
 )
-from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron
 from .optim import (
     OPTIMIZERS,
     SGD,
@@ -60,6 +61,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "BatchNorm",
     "EarlyStopping",
     "ExponentialLR",
     "History",
@@ -73,6 +75,7 @@ __all__ = [
     "StepLR",
     "Task",
     "accuracy",
+    "augment",
     "batches",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

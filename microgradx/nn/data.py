@@ -3,12 +3,12 @@
 Every ``make_*`` function returns ``(X, y)``: ``X`` a float array of shape
 ``(n_samples, 2)`` and ``y`` an int array of class labels ``0 … k−1``. The same
 ``seed`` always gives the same data. :func:`batches` cuts a dataset into
-(shuffled) mini-batches.
+(shuffled) mini-batches; :func:`augment` adds jittered, flipped and rotated copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 
 import numpy as np
@@ -17,6 +17,7 @@ from .init import Seed, make_rng
 
 __all__ = [
     "DATASETS",
+    "augment",
     "batches",
     "make_blobs",
     "make_circles",
@@ -184,3 +185,65 @@ def batches(
     for start in range(0, n, size):
         idx = order[start : start + size]
         yield X[idx], y[idx]
+
+
+def augment(
+    X: np.ndarray,
+    y: np.ndarray,
+    copies: int = 1,
+    jitter: float = 0.0,
+    flip: str | Sequence[str] = (),
+    rotate: float = 0.0,
+    keep_original: bool = True,
+    seed: Seed = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """More training points from 2-D data: jittered, flipped and rotated copies.
+
+    Each of the ``copies`` passes transforms every row x = (x₁, x₂), keeping its label:
+
+    * ``rotate=θ`` (degrees): turn about the origin by an angle drawn from U(−θ, θ),
+      x ↦ R(φ)·x;
+    * ``flip="x"`` / ``"y"`` / ``"xy"``: with probability ½ each, mirror x₁ ↦ −x₁
+      (``"x"``) and/or x₂ ↦ −x₂ (``"y"``);
+    * ``jitter=s``: add Gaussian noise N(0, s²) to each coordinate (last).
+
+    Returns ``(X_aug, y_aug)``: the original rows first (unless ``keep_original`` is
+    False), then each copy in order. The same ``seed`` gives the same rows.
+
+    A transformation only helps when it keeps the label true: rotations and flips
+    suit ``make_circles`` (symmetric about the origin) but move one moon onto the
+    other's ground, where small jitter is the safe choice.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"augment works on 2-D points: X must have shape (n, 2), got {X.shape}")
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    copies = _n("copies", copies, low=0)
+    if isinstance(jitter, bool) or not isinstance(jitter, Real) or not float(jitter) >= 0:
+        raise ValueError(f"jitter must be a number >= 0, got {jitter!r}")
+    if isinstance(rotate, bool) or not isinstance(rotate, Real) or not 0 <= rotate <= 180:
+        raise ValueError(f"rotate must be an angle in degrees in [0, 180], got {rotate!r}")
+    axes = flip if isinstance(flip, str) else "".join(flip)
+    if set(axes) - {"x", "y"}:
+        raise ValueError(f"flip names the axes to mirror: 'x', 'y' or 'xy', got {flip!r}")
+    if not keep_original and copies == 0:
+        raise ValueError("augment with copies=0 and keep_original=False leaves no rows")
+    rng = make_rng(seed)
+    n = len(X)
+    outs, labels = ([X], [y]) if keep_original else ([], [])
+    for _ in range(copies):
+        A = X.copy()
+        if rotate:
+            phi = np.deg2rad(rng.uniform(-rotate, rotate, size=n))
+            c, s = np.cos(phi), np.sin(phi)
+            A = np.stack([c * A[:, 0] - s * A[:, 1], s * A[:, 0] + c * A[:, 1]], axis=1)
+        for col, axis in enumerate("xy"):
+            if axis in axes:
+                A[:, col] *= np.where(rng.random(n) < 0.5, -1.0, 1.0)
+        if jitter:
+            A = A + rng.normal(0.0, jitter, size=A.shape)
+        outs.append(A)
+        labels.append(y)
+    return np.concatenate(outs), np.concatenate(labels)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..engine import Value
+from ..engine import sum as value_sum
 from . import losses as L
 from .module import Module
 from .tape_training import group_by_target, numeric_targets
@@ -41,7 +42,9 @@ def scalar_loss_and_grads(
     With m rows, the objective is J = (1/m)·Σₖ loss(model(xₖ), tₖ) + l2·Σ p². For each
     sample k this builds the graph of Lₖ and calls ``Lₖ.backward(1/m)``, which adds
     (1/m)·∂Lₖ/∂p into every ``p.grad`` (leaf gradients accumulate: ΔW += ∇W); then
-    the penalty's gradient 2·l2·p. Call ``zero_grad`` first.
+    the penalty's gradient 2·l2·p. Call ``zero_grad`` first. A model that couples
+    its samples (batch norm in training mode) runs the batch through
+    ``model.forward_rows`` as one graph and calls ``backward`` once on (1/m)·Σₖ Lₖ.
 
     Returns the mean data loss (1/m)·Σₖ Lₖ (without the penalty) and the model's
     outputs as an ``(m, nout)`` array (for accuracy).
@@ -50,6 +53,18 @@ def scalar_loss_and_grads(
     inv = 1.0 / m
     outputs = np.empty((m, model.nout))
     total = 0.0
+    if model.couples_samples:  # batch norm: the batch passes through together
+        outs = model.forward_rows(X.tolist())
+        losses = []
+        for k, (out, t) in enumerate(zip(outs, targets)):
+            out = [out] if isinstance(out, Value) else out
+            losses.append(loss_fn(out, t))
+            outputs[k] = [o.data for o in out]
+        batch = value_sum(losses)
+        batch.backward(inv)
+        if l2:
+            L.l2(model.parameters(), l2).backward()
+        return batch.data * inv, outputs
     for k, (x, t) in enumerate(zip(X.tolist(), targets)):
         out = model(x)
         if isinstance(out, Value):
@@ -84,6 +99,11 @@ def tape_loss_and_grads(
     """
     from ..tape import compile as compile_tape
 
+    if model.couples_samples:
+        raise ValueError(
+            "engine='tape' traces one sample's graph and cannot express batch "
+            "normalisation, which mixes the samples of a batch; use engine='scalar'"
+        )
     if getattr(model, "dropout", 0.0) and model.training:
         raise ValueError(
             "engine='tape' replays one fixed graph and cannot apply dropout; "

@@ -42,7 +42,8 @@ class History:
     ``loss``, ``accuracy`` (``None`` for regression), ``lr``, ``grad_norm`` (one L2
     norm per layer of that layer's parameter gradients ∂J/∂θ at the epoch's last
     step, input layer first), ``seconds`` and, with validation data, ``val_loss``
-    and ``val_accuracy``. ``history["loss"]`` (or
+    and ``val_accuracy``. ``stop_reason`` says why the run ended (``"epochs"``,
+    ``"tol"``, ``"early_stopping"`` or ``"callback"``). ``history["loss"]`` (or
     ``history.loss``) lists one key over the epochs. Saves to JSON.
     """
 
@@ -50,6 +51,8 @@ class History:
         self.records: list[dict[str, Any]] = [dict(r) for r in records]
         self.info: dict[str, Any] = dict(info or {})
         self.stopped_early: int | None = self.info.get("stopped_early")
+        #: why training ended: "epochs", "tol", "early_stopping" or "callback"
+        self.stop_reason: str | None = self.info.get("stop_reason")
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))
@@ -97,7 +100,7 @@ class History:
         return bool(self.records) and "val_loss" in self.records[0]
 
     def to_dict(self) -> dict[str, Any]:
-        info = dict(self.info, stopped_early=self.stopped_early)
+        info = dict(self.info, stopped_early=self.stopped_early, stop_reason=self.stop_reason)
         return {"format": "microgradx.history", "info": info, "epochs": self.records}
 
     def save(self, path: str | Path) -> Path:
@@ -138,6 +141,8 @@ class History:
                 text += f", val_accuracy {last['val_accuracy']:.1%}"
         if self.stopped_early:
             text += f" (stopped early at epoch {self.stopped_early})"
+        elif self.stop_reason == "tol":
+            text += f" (gradient norm below tol={self.info.get('tol')})"
         return text
 
     def __repr__(self) -> str:

@@ -6,7 +6,8 @@ losses (which :func:`microgradx.nn.fit` does for you).
 
 Gradients worth knowing by heart (checked in the tests):
 
-* ``mse``: ∂/∂ŷᵢ = 2(ŷᵢ − yᵢ)/n; with ``half=True`` (½‖ŷ − y‖²) it is ŷᵢ − yᵢ.
+* ``mse``: ∂/∂ŷᵢ = 2(ŷᵢ − yᵢ)/n (the mean over n outputs, the default);
+  ``reduction="sum"`` gives 2(ŷᵢ − yᵢ), ``reduction="half_sum"`` (½‖ŷ − y‖²) ŷᵢ − yᵢ.
 * ``binary_cross_entropy_with_logits``: ∂/∂z = σ(z) − y.
 * ``cross_entropy`` (softmax + negative log-likelihood): ∂/∂z = ŷ − e(ℓ), the predicted
   probabilities minus the one-hot vector of the true class ℓ.
@@ -27,6 +28,7 @@ from .module import Module
 
 __all__ = [
     "LOSSES",
+    "MSE_REDUCTIONS",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -77,23 +79,41 @@ def mean(losses: Iterable[ValueLike]) -> Value:
     return value_sum(losses) * (1.0 / len(losses))
 
 
+MSE_REDUCTIONS = ("mean", "sum", "half_sum")
+
+
 def mse(
     pred: ValueLike | Sequence[ValueLike],
     target: float | Sequence[float],
     half: bool = False,
+    reduction: str | None = None,
 ) -> Value:
-    """Squared error: (1/n)·Σᵢ (ŷᵢ − yᵢ)² over the n outputs.
+    """Squared error of one sample's n outputs, reduced three ways.
 
-    ``half=True`` gives the textbook ½‖ŷ − y‖² = ½·Σᵢ (ŷᵢ − yᵢ)², whose gradient is
-    simply ŷ − y.
+    * ``"mean"`` (the default): (1/n)·Σᵢ (ŷᵢ − yᵢ)², gradient 2(ŷᵢ − yᵢ)/n;
+    * ``"sum"``: Σᵢ (ŷᵢ − yᵢ)², gradient 2(ŷᵢ − yᵢ);
+    * ``"half_sum"``: ½·Σᵢ (ŷᵢ − yᵢ)² = ½‖ŷ − y‖², gradient ŷᵢ − yᵢ.
+
+    ``half=True`` is the older spelling of
+    ``reduction="half_sum"``. With k outputs, ``"sum"`` is k times ``"mean"``: the
+    same minimum, a gradient k times larger (so a learning rate k times smaller).
     """
+    if reduction is None:
+        reduction = "half_sum" if half else "mean"
+    elif reduction not in MSE_REDUCTIONS:
+        choices = ", ".join(repr(r) for r in MSE_REDUCTIONS)
+        raise ValueError(f"mse reduction must be one of {choices}, got {reduction!r}")
+    elif half and reduction != "half_sum":
+        raise ValueError(f"mse: half=True contradicts reduction={reduction!r}")
     preds = _vector(pred, "mse")
     targets = [target] if isinstance(target, (int, float, Real, np.number)) else list(target)
     if len(targets) != len(preds):
         raise ValueError(f"mse: {len(preds)} predictions but {len(targets)} targets")
     targets = [_number(t, "mse target") for t in targets]
     squares = value_sum([(p - t) ** 2 for p, t in zip(preds, targets)])
-    return squares * (0.5 if half else 1.0 / len(preds))
+    if reduction == "sum":
+        return squares
+    return squares * (0.5 if reduction == "half_sum" else 1.0 / len(preds))
 
 
 def binary_cross_entropy(p: ValueLike | Sequence[ValueLike], y: float) -> Value:

@@ -35,7 +35,7 @@ from .serialize import FORMAT_VERSION as FORMAT_VERSION
 from .serialize import MAX_PARAMETERS as MAX_PARAMETERS
 from .serialize import MODEL_CLASSES as MODEL_CLASSES
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+__all__ = ["ACTIVATIONS", "MLP", "BatchNorm", "Layer", "Module", "Neuron"]
 
 LEAKY_SLOPE = 0.01
 
@@ -125,6 +125,13 @@ class Module:
         """Every trainable Value (weights and biases), in a fixed order."""
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self) -> list[tuple[str, float]]:
+        """Numbers that are state but not trained (batch norm's running statistics)."""
+        return []
+
+    def load_buffers(self, values: Mapping[str, float]) -> None:
+        """Set the numbers :meth:`named_buffers` names (``values`` holds every one)."""
+
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (``backward`` accumulates into them)."""
         for p in self.parameters():
@@ -151,6 +158,23 @@ class Module:
 
     def __call__(self, x: Sequence[float | Value]):
         raise NotImplementedError
+
+    @property
+    def couples_samples(self) -> bool:
+        """Whether a forward pass needs the whole batch at once (batch norm in training).
+
+        Such a model is run on a batch by :meth:`forward_rows`, never one sample at a
+        time, and ``fit(engine="tape")`` trains it on the scalar engine.
+        """
+        return any(child.couples_samples for child in self.children())
+
+    def forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list:
+        """The model's output (as ``model(x)`` gives it) for each row of a batch.
+
+        Samples pass independently unless the model :attr:`couples_samples`; then the
+        batch goes through together (e.g. batch normalisation over its rows).
+        """
+        return [self(x) for x in rows]
 
     def draw(self, x=None, y=None, **options):
         """The network figure; see :func:`microgradx.viz.network.draw_network`."""
@@ -329,6 +353,18 @@ class Neuron(Module):
             act = self._act
             return z if act is None else act(z)
 
+    # the same two steps apart, for a batch norm between them (see Layer._forward_rows)
+
+    def _preactivation(self, x: Sequence[float | Value]) -> Value:
+        with scope(self.name):
+            # One Σ node over the products wᵢ·xᵢ (weight first) and the bias last.
+            return value_sum([w * xi for w, xi in zip(self.w, x)] + [self.b])
+
+    def _activate(self, z: Value) -> Value:
+        with scope(self.name):
+            act = self._act
+            return z if act is None else act(z)
+
     @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value:
         return self._forward(self._check_input(x))
@@ -351,10 +387,166 @@ class Neuron(Module):
 
 
 @serialize.register_model
+class BatchNorm(Module):
+    """Batch normalisation of ``num_features`` features over the samples of a batch.
+
+    In training mode, for a batch of m rows and each feature j:
+
+        μⱼ = (1/m)·Σₖ xₖⱼ                σⱼ² = (1/m)·Σₖ (xₖⱼ − μⱼ)²
+        x̂ₖⱼ = (xₖⱼ − μⱼ)·(σⱼ² + ε)^(−½)   yₖⱼ = γⱼ·x̂ₖⱼ + βⱼ
+
+    all built from Values, so the gradient also flows through μ and σ²: every output
+    of a feature depends on every sample's input in that feature. Each training pass
+    also moves the running statistics, as ``torch.nn.BatchNorm1d`` does:
+
+        r_μ ← (1 − momentum)·r_μ + momentum·μ
+        r_σ² ← (1 − momentum)·r_σ² + momentum·σ²·m/(m − 1)   (the unbiased variance)
+
+    In evaluation mode a sample is normalised alone with them:
+    yⱼ = γⱼ·(xⱼ − r_μⱼ)/√(r_σ²ⱼ + ε) + βⱼ.
+
+    A batch goes through :meth:`forward_rows` (rows of numbers or Values, returns
+    rows of Values); calling the module on one sample works in evaluation mode only.
+    γ starts at 1 and β at 0 (learnable parameters ``gamma{j}``, ``beta{j}``); the
+    running statistics start at 0 and 1 and are saved with the model.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        *,
+        name: str = "bn",
+    ) -> None:
+        self.nin = self.nout = self.num_features = _check_size("num_features", num_features)
+        serialize.check_parameter_count(f"BatchNorm({self.nin})", 2 * self.nin)
+        for what, x in (("momentum", momentum), ("eps", eps)):
+            if isinstance(x, bool) or not isinstance(x, Real) or not 0 <= float(x) <= 1:
+                raise ValueError(f"{what} must be a number in [0, 1], got {x!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0 (it keeps 1/√(σ² + ε) finite), got {eps!r}")
+        self.momentum, self.eps, self.name = float(momentum), float(eps), name
+        with scope(name):
+            self.gamma = [_param(1.0, f"γ{j}") for j in range(self.nin)]
+            self.beta = [_param(0.0, f"β{j}") for j in range(self.nin)]
+        self.running_mean = np.zeros(self.nin)
+        self.running_var = np.ones(self.nin)
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        """γ and β per feature, and the two running statistics (saved in the state)."""
+        [n] = _sizes(config, "num_features")
+        return 4 * n
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"gamma{j}", g) for j, g in enumerate(self.gamma)] + [
+            (f"beta{j}", b) for j, b in enumerate(self.beta)
+        ]
+
+    def named_buffers(self) -> list[tuple[str, float]]:
+        return [(f"running_mean{j}", float(x)) for j, x in enumerate(self.running_mean)] + [
+            (f"running_var{j}", float(x)) for j, x in enumerate(self.running_var)
+        ]
+
+    def load_buffers(self, values: Mapping[str, float]) -> None:
+        for j in range(self.nin):
+            self.running_mean[j] = values[f"running_mean{j}"]
+            self.running_var[j] = values[f"running_var{j}"]
+
+    @property
+    def couples_samples(self) -> bool:
+        return self.training
+
+    def _check_rows(self, rows: Sequence[Sequence[float | Value]]) -> list[list[Any]]:
+        checked = [self._check_input(r) for r in rows]
+        if not checked:
+            raise ValueError("BatchNorm needs a batch with at least one row")
+        return checked
+
+    @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
+    def forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list[list[Value]]:
+        """``y = γ·x̂ + β`` for every row of the batch (training: batch statistics)."""
+        checked = self._check_rows(rows)
+        if not self.training:
+            return [self._eval_row(r) for r in checked]
+        m = len(checked)
+        if m < 2:
+            raise ValueError(
+                "BatchNorm in training mode needs at least 2 samples per batch (the "
+                "variance of one sample is 0); use a batch_size that leaves no batch of "
+                "1, or model.eval() for single samples"
+            )
+        out: list[list[Value]] = [[] for _ in range(m)]
+        means, variances = [], []
+        with scope(self.name):
+            for j in range(self.nin):
+                col = [r[j] if isinstance(r[j], Value) else Value(float(r[j])) for r in checked]
+                mu = value_sum(col) * (1.0 / m)
+                diffs = [x - mu for x in col]
+                var = value_sum([d**2 for d in diffs]) * (1.0 / m)
+                inv_std = (var + self.eps) ** -0.5
+                for k, d in enumerate(diffs):
+                    out[k].append(self.gamma[j] * (d * inv_std) + self.beta[j])
+                means.append(mu.data)
+                variances.append(var.data)
+        mom = self.momentum
+        self.running_mean = (1 - mom) * self.running_mean + mom * np.array(means)
+        unbiased = np.array(variances) * (m / (m - 1))
+        self.running_var = (1 - mom) * self.running_var + mom * unbiased
+        return out
+
+    def _eval_row(self, row: Sequence[float | Value]) -> list[Value]:
+        scale = 1.0 / np.sqrt(self.running_var + self.eps)
+        with scope(self.name):
+            return [
+                self.gamma[j] * ((x - float(self.running_mean[j])) * float(scale[j]))
+                + self.beta[j]
+                for j, x in enumerate(row)
+            ]
+
+    @paused
+    def __call__(self, x: Sequence[float | Value]) -> list[Value]:
+        """One sample, normalised with the running statistics (evaluation mode only)."""
+        if self.training:
+            raise ValueError(
+                "BatchNorm in training mode normalises over a batch: call "
+                "forward_rows(rows) with the whole batch, or eval() first for one sample"
+            )
+        return self._eval_row(self._check_input(x))
+
+    def forward_batch(self, X: np.ndarray) -> np.ndarray:
+        """numpy, no graph: batch statistics in training mode (the running ones are not
+        moved), running statistics in evaluation mode."""
+        X = self._check_batch(X)
+        if self.training:
+            mean, var = X.mean(axis=0), X.var(axis=0)
+        else:
+            mean, var = self.running_mean, self.running_var
+        gamma = np.array([g.data for g in self.gamma])
+        beta = np.array([b.data for b in self.beta])
+        return gamma * (X - mean) / np.sqrt(var + self.eps) + beta
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "num_features": self.nin,
+            "momentum": self.momentum,
+            "eps": self.eps,
+            "name": self.name,
+        }
+
+    def __repr__(self) -> str:
+        return f"BatchNorm({self.nin}, momentum={self.momentum:g}, eps={self.eps:g})"
+
+
+@serialize.register_model
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs: ``a = f(W·x + b)``.
 
     Calling a layer returns one Value when ``nout == 1``, else a list of ``nout`` Values.
+    With ``batch_norm=True`` a :class:`BatchNorm` sits between the sums and the
+    activation, ``a = f(BN(W·x + b))``, and a batch must pass through together
+    (:meth:`forward_rows`) in training mode.
     Weights are drawn as one ``(nout, nin)`` matrix by ``init`` (so Xavier sees both
     fan-in and fan-out); biases start at 0.
     """
@@ -368,6 +560,7 @@ class Layer(Module):
         *,
         seed: Seed = None,
         name: str = "layer",
+        batch_norm: bool = False,
     ) -> None:
         self.nin = _check_size("nin", nin)
         self.nout = _check_size("nout", nout)
@@ -385,31 +578,71 @@ class Layer(Module):
                 Neuron(nin, self.activation, weights=W[j], name=f"neuron{j}")
                 for j in range(self.nout)
             ]
+            self.norm = BatchNorm(self.nout) if batch_norm else None
 
     @classmethod
     def count_parameters(cls, config: Mapping[str, Any]) -> int:
-        """``nout`` neurons of ``nin`` weights and a bias."""
+        """``nout`` neurons of ``nin`` weights and a bias (and a batch norm's 4 per unit)."""
         nin, nout = _sizes(config, "nin", "nout")
-        return (nin + 1) * nout
+        return (nin + 1) * nout + (4 * nout if config.get("batch_norm") else 0)
 
     def children(self) -> list[Module]:
-        return list(self.neurons)
+        return [*self.neurons, *([self.norm] if self.norm is not None else [])]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
+        named = [
             (f"{n.name}.{pname}", p) for n in self.neurons for pname, p in n.named_parameters()
         ]
+        if self.norm is not None:
+            named += [(f"{self.norm.name}.{k}", p) for k, p in self.norm.named_parameters()]
+        return named
 
     def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+        params = [p for n in self.neurons for p in n.parameters()]
+        return params + (self.norm.parameters() if self.norm is not None else [])
+
+    def named_buffers(self) -> list[tuple[str, float]]:
+        if self.norm is None:
+            return []
+        return [(f"{self.norm.name}.{k}", x) for k, x in self.norm.named_buffers()]
+
+    def load_buffers(self, values: Mapping[str, float]) -> None:
+        if self.norm is not None:
+            prefix = f"{self.norm.name}."
+            self.norm.load_buffers(
+                {k[len(prefix) :]: x for k, x in values.items() if k.startswith(prefix)}
+            )
 
     def _forward(self, x: Sequence[float | Value]) -> list[Value]:
+        if self.norm is None:
+            with scope(self.name):
+                return [n._forward(x) for n in self.neurons]
+        return self._forward_rows([x])[0]
+
+    def _forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list[list[Value]]:
+        """Each row's outputs; with batch norm the rows are normalised together."""
+        if self.norm is None:
+            return [self._forward(x) for x in rows]
         with scope(self.name):
-            return [n._forward(x) for n in self.neurons]
+            Z = [[n._preactivation(x) for n in self.neurons] for x in rows]
+            if self.norm.training:
+                Z = self.norm.forward_rows(Z)
+            else:
+                Z = [self.norm(z) for z in Z]
+            return [[n._activate(z) for n, z in zip(self.neurons, row)] for row in Z]
+
+    @paused
+    def forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list:
+        return [_unwrap(r) for r in self._forward_rows([self._check_input(x) for x in rows])]
+
+    @property
+    def couples_samples(self) -> bool:
+        return self.norm is not None and self.norm.training
 
     @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """The layer's outputs: one Value when ``nout == 1``, else a list of ``nout``."""
+        _one_sample_check(self)
         return _unwrap(self._forward(self._check_input(x)))
 
     @property
@@ -424,16 +657,22 @@ class Layer(Module):
 
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         X = self._check_batch(X)
-        return _np_activation(self.activation, X @ self.weight.T + self.bias)
+        Z = X @ self.weight.T + self.bias
+        if self.norm is not None:
+            Z = self.norm.forward_batch(Z)
+        return _np_activation(self.activation, Z)
 
     def config(self) -> dict[str, Any]:
-        return {
+        config = {
             "nin": self.nin,
             "nout": self.nout,
             "activation": self.activation,
             "init": _init_name(self.init),
             "name": self.name,
         }
+        if self.norm is not None:
+            config["batch_norm"] = True
+        return config
 
     def __repr__(self) -> str:
         n = self.nin * self.nout + self.nout
@@ -462,6 +701,10 @@ class MLP(Module):
         dropout: probability of zeroing each hidden output in training mode; kept
             outputs are scaled by 1/(1 − p) so evaluation needs no change.
         seed: makes initial weights and dropout masks reproducible.
+        batch_norm: put a :class:`BatchNorm` in every hidden layer, between the
+            sums and the activation. In training mode a batch then passes through
+            together (:meth:`forward_rows`; ``fit`` does this), and evaluation
+            mode uses the running statistics, one sample at a time as usual.
     """
 
     def __init__(
@@ -473,6 +716,7 @@ class MLP(Module):
         init: str | Initializer = "he_uniform",
         dropout: float = 0.0,
         seed: Seed = None,
+        batch_norm: bool = False,
     ) -> None:
         self.nin = _check_size("nin", nin)
         if isinstance(nouts, (int, np.integer)):
@@ -481,7 +725,10 @@ class MLP(Module):
         if not nouts:
             raise ValueError("nouts must list at least one layer size, e.g. [16, 1]")
         self.nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
-        count = _mlp_count([self.nin, *self.nouts])
+        if not isinstance(batch_norm, bool):
+            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+        self.batch_norm = batch_norm
+        count = _mlp_count([self.nin, *self.nouts], batch_norm)
         serialize.check_parameter_count(f"MLP({self.nin}, {self.nouts!r:.60})", count)
         self.nout = self.nouts[-1]
         self.activation = _check_activation(activation)
@@ -503,6 +750,7 @@ class MLP(Module):
                 init,
                 seed=self._rng,
                 name=f"layer{i}",
+                batch_norm=batch_norm and i < last,
             )
             for i in range(len(self.nouts))
         ]
@@ -510,7 +758,7 @@ class MLP(Module):
     @classmethod
     def count_parameters(cls, config: Mapping[str, Any]) -> int:
         """Σ over layers of (inputs + 1)·outputs: a weight per input and a bias per neuron."""
-        return _mlp_count(_sizes(config, "nin", "nouts"))
+        return _mlp_count(_sizes(config, "nin", "nouts"), bool(config.get("batch_norm")))
 
     def children(self) -> list[Module]:
         return list(self.layers)
@@ -525,26 +773,56 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def named_buffers(self) -> list[tuple[str, float]]:
+        return [
+            (f"{layer.name}.{k}", x) for layer in self.layers for k, x in layer.named_buffers()
+        ]
+
+    def load_buffers(self, values: Mapping[str, float]) -> None:
+        for layer in self.layers:
+            prefix = f"{layer.name}."
+            layer.load_buffers(
+                {k[len(prefix) :]: x for k, x in values.items() if k.startswith(prefix)}
+            )
+
+    @property
+    def couples_samples(self) -> bool:
+        return self.batch_norm and any(layer.couples_samples for layer in self.layers)
+
     @paused  # builds the graph of a forward pass: no cycles, no collector (see _gc.py)
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         """The network's outputs: one Value when the last layer has one neuron, else a list."""
-        row: Sequence[float | Value] = self._check_input(x)
+        _one_sample_check(self)
+        return self._forward_rows([self._check_input(x)])[0]
+
+    @paused
+    def forward_rows(self, rows: Sequence[Sequence[float | Value]]) -> list:
+        """Each row's outputs, as ``model(x)`` gives them; with batch norm in training
+        mode the rows are normalised together (this is how ``fit`` runs such a model)."""
+        return self._forward_rows([self._check_input(x) for x in rows])
+
+    def _forward_rows(self, rows: list[list[Any]]) -> list:
         p = self.dropout if self.training else 0.0
         last = len(self.layers) - 1
-        out: list[Value] = []
+        out: list[list[Value]] = rows
         for i, layer in enumerate(self.layers):
-            out = layer._forward(row)
+            if layer.norm is None:
+                out = [layer._forward(r) for r in out]
+            else:
+                out = layer._forward_rows(out)
             if p and i < last:
-                keep = self._rng.random(len(out)) >= p
                 scale = 1.0 / (1.0 - p)
-                out = [h * (scale if k else 0.0) for h, k in zip(out, keep)]
-            row = out
-        return _unwrap(out)
+                dropped = []
+                for r in out:
+                    keep = self._rng.random(len(r)) >= p
+                    dropped.append([h * (scale if k else 0.0) for h, k in zip(r, keep)])
+                out = dropped
+        return [_unwrap(r) for r in out]
 
     def forward_batch(self, X: np.ndarray) -> np.ndarray:
         A = self._check_batch(X)
         for layer in self.layers:
-            A = _np_activation(layer.activation, A @ layer.weight.T + layer.bias)
+            A = layer.forward_batch(A)
         return A
 
     def config(self) -> dict[str, Any]:
@@ -558,6 +836,7 @@ class MLP(Module):
             "init": _init_name(self.init),
             "dropout": self.dropout,
             "seed": self.seed,
+            **({"batch_norm": True} if self.batch_norm else {}),
         }
 
     @classmethod
@@ -576,11 +855,26 @@ class MLP(Module):
         head += f", {len(self.parameters())} parameters"
         if self.dropout:
             head += f", dropout {self.dropout:g}"
+        if self.batch_norm:
+            head += ", batch norm"
         lines = [head]
         lines += [f"  ({layer.name}): {layer!r}" for layer in self.layers]
         return "\n".join(lines) + "\n)"
 
 
-def _mlp_count(sizes: list[int]) -> int:
-    """Parameters of layers of the given sizes (inputs first): Σ (nᵢ + 1)·nᵢ₊₁."""
-    return sum((a + 1) * b for a, b in pairwise(sizes))
+def _mlp_count(sizes: list[int], batch_norm: bool = False) -> int:
+    """Parameters of layers of the given sizes (inputs first): Σ (nᵢ + 1)·nᵢ₊₁.
+
+    With batch norm, each hidden unit adds γ, β and two running statistics.
+    """
+    norms = 4 * sum(sizes[1:-1]) if batch_norm else 0
+    return sum((a + 1) * b for a, b in pairwise(sizes)) + norms
+
+
+def _one_sample_check(model: Module) -> None:
+    if model.couples_samples:
+        raise ValueError(
+            f"this {type(model).__name__} has batch normalisation: in training mode a batch "
+            "passes through together, model.forward_rows(rows) (as fit does); call "
+            "model.eval() to run one sample with the running statistics"
+        )

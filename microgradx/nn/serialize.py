@@ -110,8 +110,14 @@ def _finite(name: str, x: object) -> float:
 
 
 def state_dict(model: Module) -> dict[str, float]:
-    """Every parameter's value by name, e.g. ``{"layer0.neuron0.w0": 0.31, ...}``."""
-    return {name: p.data for name, p in model.named_parameters()}
+    """Every parameter's value by name, e.g. ``{"layer0.neuron0.w0": 0.31, ...}``.
+
+    Buffers (numbers that are state but not trained, such as batch norm's running
+    statistics) follow the parameters under their own names.
+    """
+    state = {name: p.data for name, p in model.named_parameters()}
+    state.update(model.named_buffers())
+    return state
 
 
 def load_state_dict(model: Module, state: Mapping[str, object]) -> None:
@@ -123,7 +129,8 @@ def load_state_dict(model: Module, state: Mapping[str, object]) -> None:
     if not isinstance(state, Mapping):
         raise ValueError(f"state must be a mapping of name -> number, got {type(state)}")
     named = model.named_parameters()
-    expected = [name for name, _ in named]
+    buffers = [name for name, _ in model.named_buffers()]
+    expected = [name for name, _ in named] + buffers
     known = set(expected)  # built once: loading is linear in the number of parameters
     missing = [n for n in expected if n not in state]
     unexpected = [n for n in state if n not in known]
@@ -140,6 +147,8 @@ def load_state_dict(model: Module, state: Mapping[str, object]) -> None:
     values = [_finite(name, state[name]) for name in expected]
     for (_, p), x in zip(named, values):
         p.data = x
+    if buffers:
+        model.load_buffers(dict(zip(buffers, values[len(named) :])))
 
 
 def to_json(model: Module) -> dict[str, Any]:

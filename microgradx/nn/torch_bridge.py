@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._torch import require_torch
-from .module import LEAKY_SLOPE, MLP, Layer, Module, Neuron
+from .module import LEAKY_SLOPE, MLP, BatchNorm, Layer, Module, Neuron
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -58,7 +58,9 @@ def to_torch(model: Module) -> torch.nn.Sequential:
     Each layer becomes ``Linear(nin, nout)`` with the same weights and biases,
     followed by its activation (``ReLU``, ``Tanh``, ``Sigmoid``,
     ``LeakyReLU(0.01)``; none for a linear layer). An MLP with dropout gets
-    ``Dropout(p)`` after each hidden layer, as microgradx applies it. The copy is
+    ``Dropout(p)`` after each hidden layer, as microgradx applies it, and a layer
+    with batch norm a ``BatchNorm1d`` (same γ, β, running statistics) after its
+    ``Linear``. The copy is
     independent (changing one model leaves the other alone) and is in the same
     training or evaluation mode as ``model``.
 
@@ -77,6 +79,8 @@ def to_torch(model: Module) -> torch.nn.Sequential:
         last = len(model.layers) - 1
         for i, layer in enumerate(model.layers):
             layers.append(_linear(torch, layer.weight, layer.bias))
+            if layer.norm is not None:
+                layers.append(_batch_norm(torch, layer.norm))
             act = _activation_module(torch.nn, layer.activation)
             if act is not None:
                 layers.append(act)
@@ -84,6 +88,8 @@ def to_torch(model: Module) -> torch.nn.Sequential:
                 layers.append(torch.nn.Dropout(model.dropout))
     elif isinstance(model, Layer):
         layers.append(_linear(torch, model.weight, model.bias))
+        if model.norm is not None:
+            layers.append(_batch_norm(torch, model.norm))
         act = _activation_module(torch.nn, model.activation)
         if act is not None:
             layers.append(act)
@@ -98,6 +104,17 @@ def to_torch(model: Module) -> torch.nn.Sequential:
     sequential = torch.nn.Sequential(*layers)
     sequential.train(model.training)
     return sequential
+
+
+def _batch_norm(torch: Any, norm: BatchNorm) -> Any:
+    """``torch.nn.BatchNorm1d`` (float64) with the same γ, β, running statistics, ε, momentum."""
+    bn = torch.nn.BatchNorm1d(norm.nin, eps=norm.eps, momentum=norm.momentum, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([g.data for g in norm.gamma], dtype=torch.float64))
+        bn.bias.copy_(torch.tensor([b.data for b in norm.beta], dtype=torch.float64))
+        bn.running_mean.copy_(torch.from_numpy(np.array(norm.running_mean, dtype=np.float64)))
+        bn.running_var.copy_(torch.from_numpy(np.array(norm.running_var, dtype=np.float64)))
+    return bn
 
 
 def _flatten(torch: Any, module: Any) -> list[Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,12 @@ __all__ = [
     "tape_loss_and_grads",
 ]
 
+
+BATCH_NORM_ON_SCALAR = (
+    "fit(engine='tape'): this model has batch normalisation, which mixes the samples "
+    "of a batch, and the tape replays one sample's graph: training on the scalar "
+    "engine instead (history.info['engine'] says 'scalar')"
+)
 
 # --- early stopping and progress ----------------------------------------------------------
 
@@ -167,6 +174,15 @@ def _check_data(model: Module, X: object, y: object, what: str = "X") -> tuple[n
     return Xa, ya
 
 
+def _couples_samples(model: Module) -> bool:
+    """Whether ``model`` in training mode needs its batch at once (batch norm)."""
+    was = model.training
+    try:
+        return model.train().couples_samples
+    finally:
+        model.train(was)
+
+
 def _make_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         if lr is not None:
@@ -211,6 +227,7 @@ def fit(
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
     engine: str = "scalar",
+    tol: float | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -237,7 +254,15 @@ def fit(
         engine: how one batch's loss and gradients are computed: ``"scalar"``
             (a Value graph per sample, the default for teaching) or ``"tape"``
             (one traced graph replayed over numpy batches: same gradients, much
-            faster; no dropout).
+            faster; no dropout). A model with batch normalisation trains on the
+            scalar engine, with a warning: the tape cannot express a graph that
+            mixes the samples of a batch.
+        tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
+            epoch's last step) is below ``tol``: gradient descent "until the
+            gradient is about 0". ``None`` (the default) never stops for this.
+
+    ``history.stop_reason`` says why training ended: ``"epochs"`` (all of them
+    ran), ``"tol"``, ``"early_stopping"`` or ``"callback"``.
 
     The reported ``loss`` and ``accuracy`` of an epoch are measured on the batches
     during the epoch (each batch before its update). The model trains in training
@@ -246,9 +271,13 @@ def fit(
     if engine not in ENGINES:
         accepted = ", ".join(repr(e) for e in ENGINES)
         raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
-    step_fn = ENGINES[engine]
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
+    couples = _couples_samples(model)
+    if engine == "tape" and couples:
+        warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
+        engine = "scalar"
+    step_fn = ENGINES[engine]
     check_epochs(epochs)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -258,7 +287,17 @@ def fit(
         )
     if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    if tol is not None and (
+        isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
+    ):
+        raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
     X, y = _check_data(model, X, y)
+    size = batch_size or len(X)
+    if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
+        raise ValueError(
+            "batch normalisation needs at least 2 samples in every batch: "
+            f"{len(X)} samples in batches of {size} leave a batch of 1"
+        )
     task = make_task(loss, model, y)
     val_task = None
     if validation is not None:
@@ -296,11 +335,12 @@ def fit(
     index = np.arange(n)
     history = History(
         info={"loss": task.loss_name, "optimizer": repr(opt), "engine": engine,
-              "batch_size": batch_size, "l2": l2, "samples": n}
+              "batch_size": batch_size, "l2": l2, "samples": n, "tol": tol}
     )  # fmt: skip
     best, best_epoch, best_state = math.inf, 0, None
     layer_sizes = [len(layer.parameters()) for layer in _layers(model)]
     bar = _Progress(epochs, progress)
+    history.stop_reason = "epochs"
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -345,6 +385,7 @@ def fit(
                     cb.step()
                 elif cb(history) is True:
                     stop = True
+                    history.stop_reason = "callback"
             if early_stopping is not None:
                 value = record[monitor]
                 if value < best - early_stopping.min_delta:
@@ -354,9 +395,17 @@ def fit(
                 elif epoch - best_epoch >= early_stopping.patience:
                     history.stopped_early = epoch
                     stop = True
+                    history.stop_reason = "early_stopping"
+            if tol is not None and math.hypot(*grad_norm) < tol:
+                history.stop_reason = "tol"
+                stop = True
             if stop:
                 break
+    except BaseException:
+        history.stop_reason = None  # interrupted or failed: no reason to report
+        raise
     finally:
+        history.info["stop_reason"] = history.stop_reason
         if arrays is not None:
             arrays.sync()
         bar.close()

@@ -71,6 +71,13 @@ def _forward(
     model: Any, layers: list[list[Any]], x: Sequence[float], y: Sequence[float] | None
 ) -> tuple[list[list[float]], dict[Value, float], float | None]:
     """Activations of every layer, the weights' gradients ∂L/∂w and the loss."""
+    if any(
+        getattr(layer, "norm", None) is not None for layer in getattr(model, "layers", [model])
+    ):
+        raise ValueError(
+            "draw_network does not compute activations through batch normalisation; "
+            "draw the network without x and y, or draw the Value graph with draw()"
+        )
     params = [p for neurons in layers for n in neurons for p in n.parameters()]
     saved = [p.grad for p in params]
     try:
