@@ -186,7 +186,7 @@ def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
 
 
 def chain_rule_numbers(
-    output: Value, term: Callable[[Value, float, Value, float], None] | None = None
+    output: Value, term: Callable[[Value, float, Value, float, float], None] | None = None
 ) -> dict[Value, float]:
     """∂output/∂v for every v below ``output``: ``backward()``'s chain rule on numbers,
     into a dict (no ``.grad`` changes).
@@ -194,8 +194,9 @@ def chain_rule_numbers(
     The same step as :meth:`Value._backward` (:func:`~microgradx.engine.chain_rule`),
     summed into ``grads[v]`` instead of ``v.grad``; a node's sum is complete when it is
     reached, since every user comes before it in reverse topological order.
-    ``term(node, upstream, child, local)``, if given, sees each product
-    ∂f/∂node · ∂node/∂child as it is added (the stepper's captions, the exercises).
+    ``term(node, upstream, child, local, part)``, if given, sees each product
+    ``part`` = ∂f/∂node · ∂node/∂child as it is added (the lesson's captions, the
+    exercises); ``part`` is exactly 0 for an input the op switches off.
     """
     grads: dict[Value, float] = {output: 1.0}
     for node in topological_order(output, reverse=True, leaves=False):
@@ -203,7 +204,7 @@ def chain_rule_numbers(
         for child, local, part in chain_rule(node, upstream):
             grads[child] = grads.get(child, 0.0) + part
             if term is not None:
-                term(node, upstream, child, local)
+                term(node, upstream, child, local, part)
     return grads
 
 

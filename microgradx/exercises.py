@@ -143,7 +143,7 @@ def true_gradients(
     names = node_names(output) if names is None else names
     terms: dict[Value, list[Term]] = {output: []}
 
-    def keep(node: Value, upstream: float, child: Value, local: float) -> None:
+    def keep(node: Value, upstream: float, child: Value, local: float, part: float) -> None:
         terms.setdefault(child, []).append(Term(names[node], upstream, local))
 
     return chain_rule_numbers(output, keep), terms

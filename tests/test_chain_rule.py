@@ -207,3 +207,15 @@ def test_random_expressions_agree_with_pytorch_including_inf_and_nan():
         assert report.max_grad_diff <= 1e-12 * max(1.0, worst), (text, values, report.table())
         checked += 1
     assert checked == 400
+
+
+def test_lesson_frames_and_exercises_pass_zero_to_a_switched_off_input():
+    from microgradx import backward_steps
+    from microgradx.exercises import true_gradients
+
+    x = Value(-1.0, "x")
+    y = x.relu().sqrt()
+    y.label = "y"
+    assert backward_steps(y)[-1].grads[x] == 0.0  # the old caption sum gave inf·0 = nan
+    grads, terms = true_gradients(y)
+    assert grads[x] == 0.0 and [t.local for t in terms[x]] == [0.0]

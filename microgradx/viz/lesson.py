@@ -254,12 +254,12 @@ def lesson(root: Value, options: dict[str, Any], bound: dict[int, str], forward:
     frames = [BackwardFrame(None)]
     sums: dict[Value, float] = {root: 1.0}
 
-    def term(node: Value, upstream: float, child: Value, local: float) -> None:
+    def term(node: Value, upstream: float, child: Value, local: float, part: float) -> None:
         if frames[-1].node is not node:
             frames.append(BackwardFrame(node))
         before = sums.get(child)
         # the sum chain_rule_numbers has just formed, in the same order of additions
-        after = (0.0 if before is None else before) + local * upstream
+        after = (0.0 if before is None else before) + part
         sums[child] = after
         frames[-1].terms.append(Term(node, child, upstream, local, before, after))
 
