@@ -36,25 +36,23 @@ from .ops import OPS
 __all__ = ["ComparisonRow", "TorchComparison", "compare_with_torch"]
 
 
-def _torch_ops(torch: Any) -> dict[str, Callable[..., Any]]:
+def torch_functions(torch: Any) -> dict[str, Callable[..., Any]]:
     """Each microgradx op name -> the PyTorch function computing it.
 
-    An op whose name PyTorch shares (``add``, ``exp``, ``tanh``, ``sin``, ...) maps to
-    ``torch.<name>``; the few that PyTorch names differently are listed here. Every
-    function receives the operands' tensors, then the op's extra number (the exponent
-    of ``x ** 2``, the slope of ``leaky_relu``) if it has one. Ops PyTorch lacks (one
-    registered at run time, say) are left out.
+    The op's row names it (``Op.torch``, a path under ``torch``); without one, an op
+    whose name PyTorch shares (``add``, ``exp``, ``tanh``) maps to ``torch.<name>``.
+    Every function receives the operands' tensors, then the op's extra number (the
+    exponent of ``x ** 2``, the slope of ``leaky_relu``) if it has one. ``sum`` takes
+    any number of operands, which no single PyTorch function does, so it stacks them.
+    Ops PyTorch lacks are left out.
     """
-    functional = torch.nn.functional
-    renamed: dict[str, Callable[..., Any]] = {
-        "leaky_relu": lambda a, slope: functional.leaky_relu(a, slope),
-        "max": torch.maximum,
-        "min": torch.minimum,
-        "sum": lambda *args: torch.stack(args).sum(),
-    }
-    forms = {}
-    for name in OPS:
-        form = renamed.get(name, getattr(torch, name, None))
+    forms: dict[str, Callable[..., Any]] = {"sum": lambda *args: torch.stack(args).sum()}
+    for name, op in OPS.items():
+        if name in forms:
+            continue
+        form: Any = torch
+        for part in (op.torch or name).split("."):
+            form = getattr(form, part, None)
         if callable(form):
             forms[name] = form
     return forms
@@ -231,7 +229,7 @@ def compare_with_torch(
         node.grad = 0.0
     output.backward()
 
-    ops = _torch_ops(torch)
+    ops = torch_functions(torch)
     tensors: dict[int, Any] = {}
     for node in order:
         if not node.children:

@@ -103,6 +103,16 @@ class Op:
         arg_symbol: how drawings show a node carrying the extra number, as a format
             with ``{arg}``; ``"^{arg}"`` draws ``x ** 2`` as ``^2`` and captions it
             ``x^2``. ``None``: the plain symbol.
+        activation: usable as a neuron's activation: ``MLP(..., activation=name)``,
+            the tape's fused layers and the PyTorch bridge pick it up (one operand;
+            an extra number takes its default).
+        torch: the PyTorch function computing it, as a path under ``torch``
+            (``"maximum"``, ``"nn.functional.leaky_relu"``); ``None``: ``torch.<name>``
+            if PyTorch has it. Called with the operands' tensors, then the extra number.
+        precedence: for infix ops, how tightly the op binds in a formula name (1 for
+            ``+ −``, 2 for ``· /``, 3 for ``^``); ``None`` otherwise.
+        short: how names write the op between operands (``·`` for ``×``); default
+            the symbol.
         gates: the op switches inputs off (``relu`` below 0, the loser of ``max`` and
             ``min``): an input whose local derivative is exactly 0 then receives exactly
             0, even when the upstream gradient is inf or nan (0·inf would be nan), as
@@ -123,6 +133,10 @@ class Op:
     arg_default: float | None = None
     arg_symbol: str | None = None
     usage: str = ""
+    activation: bool = False
+    torch: str | None = None
+    precedence: int | None = None
+    short: str = ""
     gates: bool = False
 
     def __post_init__(self) -> None:
@@ -136,6 +150,10 @@ class Op:
             object.__setattr__(self, "np_df", self.df)
         if not self.usage:
             object.__setattr__(self, "usage", _method_usage(self))
+        if not self.short:
+            object.__setattr__(self, "short", self.symbol)
+        if self.activation and self.arity != 1:
+            raise ValueError(f"op {self.name!r}: an activation takes one operand")
 
     def forward(self, *args: float) -> float:
         """Compute the op on floats with IEEE results (inf/nan, never an exception)."""
@@ -408,7 +426,7 @@ register(Op(
     f=lambda a, b: a + b,
     df=lambda out, a, b: (1.0, 1.0),
     formula="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
-    usage="a + b", method=False, infix=True,
+    usage="a + b", method=False, infix=True, precedence=1,
 ))  # fmt: skip
 
 register(Op(
@@ -416,7 +434,7 @@ register(Op(
     f=lambda a, b: a - b,
     df=lambda out, a, b: (1.0, -1.0),
     formula="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
-    usage="a - b", method=False, infix=True,
+    usage="a - b", method=False, infix=True, precedence=1,
 ))  # fmt: skip
 
 register(Op(
@@ -424,7 +442,7 @@ register(Op(
     f=lambda a, b: a * b,
     df=lambda out, a, b: (b, a),
     formula="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
-    usage="a * b", method=False, infix=True,
+    usage="a * b", method=False, infix=True, precedence=2, short="·",
 ))  # fmt: skip
 
 register(Op(
@@ -432,7 +450,7 @@ register(Op(
     f=lambda a, b: a / b,
     df=lambda out, a, b: (1.0 / b, -a / (b * b)),
     formula="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
-    usage="a / b", method=False, infix=True,
+    usage="a / b", method=False, infix=True, precedence=2, short="/",
 ))  # fmt: skip
 
 register(Op(
@@ -452,7 +470,7 @@ register(Op(
     np_f=np.power,
     np_df=_np_pow_grads,
     formula="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
-    usage="a ** b", method=False, infix=True, arg_symbol="^{arg}",
+    usage="a ** b", method=False, infix=True, arg_symbol="^{arg}", precedence=3,
 ))  # fmt: skip
 
 register(Op(
@@ -477,6 +495,7 @@ register(Op(
     df=lambda out, a: (1.0 - out * out,),
     np_f=np.tanh,
     formula="d/da tanh(a) = 1 − tanh(a)²",
+    activation=True,
 ))  # fmt: skip
 
 register(Op(
@@ -485,6 +504,7 @@ register(Op(
     df=lambda out, a: (out * (1.0 - out),),
     np_f=_np_sigmoid,
     formula="d/da σ(a) = σ(a)·(1 − σ(a))",
+    activation=True,
 ))  # fmt: skip
 
 register(Op(
@@ -496,7 +516,7 @@ register(Op(
     np_f=lambda a: np.maximum(a, 0.0) + 0.0,
     np_df=lambda out, a: (np.logical_not(np.less_equal(a, 0.0)).astype(float),),
     formula="d/da relu(a) = 1 if a > 0 else 0",
-    gates=True,
+    activation=True, gates=True,
 ))  # fmt: skip
 
 register(Op(
@@ -507,6 +527,7 @@ register(Op(
     np_df=lambda out, a, slope: (np.where(a > 0, 1.0, slope),),
     formula="d/da lrelu(a) = 1 if a > 0 else slope",
     arg_name="slope", arg_default=0.01,
+    activation=True, torch="nn.functional.leaky_relu",
 ))  # fmt: skip
 
 register(Op(
@@ -525,7 +546,7 @@ register(Op(
     np_f=np.maximum,
     np_df=_np_extreme_grads(np.greater),
     formula="∂max(a,b)/∂a = 1 if a > b, ½ on a tie, else 0",
-    gates=True,
+    gates=True, torch="maximum",
 ))  # fmt: skip
 
 register(Op(
@@ -535,7 +556,7 @@ register(Op(
     np_f=np.minimum,
     np_df=_np_extreme_grads(np.less),
     formula="∂min(a,b)/∂a = 1 if a < b, ½ on a tie, else 0",
-    gates=True,
+    gates=True, torch="minimum",
 ))  # fmt: skip
 
 register(Op(

@@ -371,9 +371,9 @@ def test_every_op_agrees_with_torch(text, values):
 
 
 def test_every_op_has_a_torch_form():
-    from microgradx.compare import _torch_ops
+    from microgradx.compare import torch_functions
 
-    assert set(_torch_ops(torch)) == set(OPS)
+    assert set(torch_functions(torch)) == set(OPS)
 
 
 def test_an_op_registered_at_run_time_is_named():
@@ -390,14 +390,14 @@ def test_an_op_registered_at_run_time_is_named():
 def test_a_wrong_engine_is_reported(monkeypatch, capsys):
     import microgradx.compare as compare
 
-    real = compare._torch_ops
+    real = compare.torch_functions
 
     def wrong(torch_module):
         ops = real(torch_module)
         ops["tanh"] = torch_module.sin  # stands in for an engine with a wrong op
         return ops
 
-    monkeypatch.setattr(compare, "_torch_ops", wrong)
+    monkeypatch.setattr(compare, "torch_functions", wrong)
     report = compare_with_torch("f = tanh(x) * y", {"x": 0.5, "y": 2.0})
     assert not report.ok
     assert report.row("f").value_diff == pytest.approx(2 * abs(math.tanh(0.5) - math.sin(0.5)))
@@ -428,3 +428,44 @@ def test_missing_torch_says_how_to_install(monkeypatch):
         MLP.from_torch(object())
     with pytest.raises(ImportError, match=hint):
         compare_with_torch("x * 2", {"x": 1.0}, show=False)
+
+
+def test_an_activation_registered_at_run_time_reaches_mlp_tape_and_torch():
+    # softplus(a) = ln(1 + eᵃ), d/da = σ(a): one row, and MLP, the tape, to_torch and
+    # compare_with_torch all use it
+    import math
+
+    from microgradx.ops import Op, registered
+
+    softplus = Op(
+        name="softplus", symbol="softplus", arity=1,
+        f=lambda a: math.log1p(math.exp(a)), np_f=lambda a: np.log1p(np.exp(a)),
+        df=lambda out, a: (1.0 / (1.0 + microgradx.ops.exp(-a)),),
+        formula="d/da softplus(a) = σ(a)", activation=True, torch="nn.functional.softplus",
+    )  # fmt: skip
+    with registered(softplus):
+        assert "softplus" in microgradx.nn.ACTIVATIONS
+        model = MLP(2, [3, 1], activation="softplus", seed=4)
+        x = [0.3, -0.7]
+        out = model(x)  # one output: a Value
+        seq = model.to_torch()
+        t = seq(torch.tensor([x], dtype=torch.float64))
+        assert out.data == pytest.approx(t.item(), rel=1e-12)
+        # by hand: h = softplus(W1 x + b1), out = W2 h + b2
+        (W1, b1), (W2, b2) = _torch_params(seq)
+        h = np.log1p(np.exp(W1 @ np.array(x) + b1))
+        assert out.data == pytest.approx((W2 @ h + b2).item(), rel=1e-12)
+        report = compare_with_torch("softplus(x) * y", {"x": 0.5, "y": -2.0}, show=False)
+        assert report.ok, report.table()
+        X = np.array([x, [1.0, 2.0], [-0.5, 0.1], [2.0, -1.0]])
+        y = np.array([0.5, -1.0, 0.25, 1.0])
+        np.testing.assert_allclose(
+            model.forward_batch(X)[:, 0], [model(r).data for r in X], rtol=1e-12
+        )
+        runs = {}
+        for engine in ("scalar", "tape"):
+            m = MLP(2, [3, 1], activation="softplus", seed=4)
+            h = microgradx.nn.fit(m, X, y, loss="mse", epochs=3, engine=engine, progress=False)
+            runs[engine] = h.loss
+        np.testing.assert_allclose(runs["tape"], runs["scalar"], rtol=1e-12)
+    assert "softplus" not in microgradx.nn.ACTIVATIONS

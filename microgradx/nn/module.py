@@ -16,7 +16,7 @@ Models save to JSON (never pickle): ``model.save("model.json")`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from numbers import Real
 from pathlib import Path
@@ -37,16 +37,33 @@ from .serialize import MODEL_CLASSES as MODEL_CLASSES
 
 __all__ = ["ACTIVATIONS", "MLP", "BatchNorm", "Layer", "Module", "Neuron"]
 
-LEAKY_SLOPE = 0.01
+LEAKY_SLOPE = OPS["leaky_relu"].arg_default  # leaky_relu's slope in a network: 0.01
 
-#: Activation name -> the Value method applying it (``None``: linear, no activation).
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": lambda z: z.leaky_relu(LEAKY_SLOPE),
-    "linear": None,
-}
+
+class _Activations(Mapping[str, "Callable[[Value], Value] | None"]):
+    """Activation name -> the function applying it to a Value (``None``: linear).
+
+    Read from the op table: every row with ``activation=True`` (relu, tanh, sigmoid,
+    leaky_relu with slope 0.01, and any op registered at run time as an activation),
+    plus ``"linear"``. A live view: it follows :func:`microgradx.ops.register`.
+    """
+
+    def __getitem__(self, name: str) -> Callable[[Value], Value] | None:
+        if name == "linear":
+            return None
+        op = OPS.get(name)
+        if op is None or not op.activation:
+            raise KeyError(name)
+        return lambda z: Value.apply(op, z, arg=op.arg_default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*(name for name, op in OPS.items() if op.activation), "linear"])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+ACTIVATIONS = _Activations()
 
 
 def _check_activation(activation: str | None, what: str = "activation") -> str:
@@ -62,9 +79,8 @@ def _np_activation(activation: str, z: np.ndarray) -> np.ndarray:
     """The activation on a numpy array, using the op table's numpy forms."""
     if activation == "linear":
         return z
-    if activation == "leaky_relu":
-        return OPS["leaky_relu"].np_f(z, LEAKY_SLOPE)
-    return OPS[activation].np_f(z)
+    op = OPS[activation]
+    return op.np_f(z) if op.arg_default is None else op.np_f(z, op.arg_default)
 
 
 def _check_size(name: str, n: object) -> int:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._torch import require_torch
+from ..compare import torch_functions
+from ..ops import OPS
 from .module import LEAKY_SLOPE, MLP, BatchNorm, Layer, Module, Neuron
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,9 +40,26 @@ def _activation_module(torch_nn: Any, activation: str) -> Any | None:
         return None
     if activation == "leaky_relu":
         return torch_nn.LeakyReLU(LEAKY_SLOPE)
-    return {"relu": torch_nn.ReLU, "tanh": torch_nn.Tanh, "sigmoid": torch_nn.Sigmoid}[
-        activation
-    ]()
+    layers = {"relu": torch_nn.ReLU, "tanh": torch_nn.Tanh, "sigmoid": torch_nn.Sigmoid}
+    if activation in layers:
+        return layers[activation]()
+    # another activation from the op table: its PyTorch function (Op.torch) in a module
+    found = torch_functions(require_torch("to_torch()")).get(activation)
+    if found is None:
+        raise ValueError(
+            f"no PyTorch form for the activation {activation!r}: register its op with "
+            "torch='<function under torch>'"
+        )
+    arg, function = OPS[activation].arg_default, found
+
+    class OpActivation(torch_nn.Module):
+        def forward(self, x: Any) -> Any:
+            return function(x) if arg is None else function(x, arg)
+
+        def extra_repr(self) -> str:
+            return activation
+
+    return OpActivation()
 
 
 def _linear(torch: Any, weight: np.ndarray, bias: np.ndarray) -> Any:

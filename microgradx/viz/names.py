@@ -46,8 +46,7 @@ __all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name", "printable"]
 #: Longest formula used as a name; longer ones give way to a generated name.
 MAX_FORMULA = 12
 _LIBRARY = __name__.split(".")[0]  # "microgradx"
-# drawn symbol -> (symbol in names, precedence); names and numbers bind tightest (3)
-_INFIX = {"+": ("+", 1), "−": ("−", 1), "×": ("·", 2), "÷": ("/", 2), "^": ("^", 3)}
+# names and numbers bind tightest (precedence 3); infix ops say theirs in the op table
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _NESTED = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>", "<lambda>")
 _MAX_SEQUENCE = 256  # lists longer than this are not searched for Values
@@ -194,13 +193,13 @@ class Namer:
         args = [p for p in parts if p is not None]
         op = OPS[v.op]
         arg = v.arg
-        if op.symbol in _INFIX and len(args) == 2:
-            symbol, prec = _INFIX[op.symbol]
+        prec = op.precedence
+        if prec is not None and len(args) == 2:
             left = args[0][0] if args[0][1] >= prec else f"({args[0][0]})"
             # a − (b + c) and a / (b · c) need brackets on the right at equal precedence
-            right_ok = args[1][1] > prec or (args[1][1] == prec and op.symbol in "+×")
+            right_ok = args[1][1] > prec or (args[1][1] == prec and op.name in ("add", "mul"))
             right = args[1][0] if right_ok else f"({args[1][0]})"
-            return f"{left}{symbol}{right}", prec
+            return f"{left}{op.short}{right}", prec
         if op.symbol == "−" and len(args) == 1:
             inner = args[0][0] if args[0][1] >= 2 else f"({args[0][0]})"
             return f"−{inner}", 2
