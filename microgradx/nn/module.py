@@ -83,6 +83,14 @@ def _np_activation(activation: str, z: np.ndarray) -> np.ndarray:
     return op.np_f(z) if op.arg_default is None else op.np_f(z, op.arg_default)
 
 
+def _bridge() -> Any:
+    """The PyTorch bridge, which builds on this module: the one place it is reached from
+    here (``to_torch``, ``from_torch``), imported on first use."""
+    from . import torch_bridge
+
+    return torch_bridge
+
+
 def _check_size(name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
@@ -194,7 +202,7 @@ class Module:
 
     def draw(self, x=None, y=None, **options):
         """The network figure; see :func:`microgradx.viz.network.draw_network`."""
-        from ..viz.network import draw_network  # drawing sits above nn; imported on use
+        from ..viz.network import draw_network  # the drawing package, imported on first use
 
         return draw_network(self, x, y, **options)
 
@@ -293,7 +301,7 @@ class Module:
         See :func:`microgradx.nn.torch_bridge.to_torch`; needs
         ``pip install "microgradx[torch]"``.
         """
-        from .torch_bridge import to_torch
+        to_torch = _bridge().to_torch
 
         return to_torch(self)
 
@@ -358,6 +366,10 @@ class Neuron(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def neuron_layers(self) -> list[list[Neuron]]:
+        """This neuron as a layer of one (what the network figure draws)."""
+        return [[self]]
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -613,6 +625,10 @@ class Layer(Module):
             named += [(f"{self.norm.name}.{k}", p) for k, p in self.norm.named_parameters()]
         return named
 
+    def neuron_layers(self) -> list[list[Neuron]]:
+        """This layer's neurons, as the one layer of the network figure."""
+        return [self.neurons]
+
     def parameters(self) -> list[Value]:
         params = [p for n in self.neurons for p in n.parameters()]
         return params + (self.norm.parameters() if self.norm is not None else [])
@@ -786,6 +802,10 @@ class MLP(Module):
             for pname, p in layer.named_parameters()
         ]
 
+    def neuron_layers(self) -> list[list[Neuron]]:
+        """The neurons, layer by layer (what the network figure draws)."""
+        return [layer.neurons for layer in self.layers]
+
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
@@ -862,7 +882,7 @@ class MLP(Module):
         See :func:`microgradx.nn.torch_bridge.from_torch` for the layers it reads;
         needs ``pip install "microgradx[torch]"``.
         """
-        from .torch_bridge import from_torch
+        from_torch = _bridge().from_torch
 
         return from_torch(module)
 

@@ -13,7 +13,6 @@ expression always gives the same DOT text, byte for byte.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from .._gc import paused
 from ..engine import Value
 from ..graph import count_nodes, topological_order, users_in
 from ..ops import OPS, local_grads_of
+from .formatting import format_number
 from .names import Namer, printable
 from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
 
@@ -147,23 +147,6 @@ def dot_text(text: object) -> str:
 def html_text(text: object) -> str:
     """``text`` inside an HTML-like DOT label or HTML: ``<``, ``&`` and quotes escaped."""
     return escape(printable(text), quote=True)
-
-
-def format_number(x: float, precision: int = 4) -> str:
-    """A number as a slide shows it: ``44``, ``0.8808``, ``-1.5``, ``2e-05``, ``nan``.
-
-    Whole numbers show no decimals; others show at most ``precision`` decimals
-    (trailing zeros dropped); very small or large ones use scientific notation.
-    """
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    if 1e-3 <= abs(x) < 1e6:
-        return f"{x:.{precision}f}".rstrip("0").rstrip(".")
-    return f"{x:.{max(precision, 1)}g}"
 
 
 def local_grads(node: Value) -> tuple[float, ...]:

@@ -40,6 +40,7 @@ from types import FrameType
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
+from .formatting import format_number
 
 __all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name", "printable"]
 
@@ -179,8 +180,6 @@ class Namer:
         if v in self._names:
             return self._names[v], self._precedence.get(v, 3)
         if not v.children:  # an unlabelled constant shows its number
-            from .dot import format_number
-
             text = format_number(v.data)
             return text, (3 if v.data >= 0 else 0)
         return self._formulas.get(v)
@@ -204,8 +203,6 @@ class Namer:
             inner = args[0][0] if args[0][1] >= 2 else f"({args[0][0]})"
             return f"−{inner}", 2
         if arg is not None and len(args) == 1 and op.arg_symbol == "^{arg}":
-            from .dot import format_number
-
             base = args[0][0] if args[0][1] >= 3 else f"({args[0][0]})"
             exponent = format_number(arg)
             if exponent.lstrip("-").isdigit():
@@ -234,8 +231,6 @@ class Namer:
     def operand(self, v: Value) -> str:
         """How ``v`` reads as an operand in a formula: its term, or a constant's number."""
         if self._kinds.get(v) == "generated" and not v.children:
-            from .dot import format_number
-
             text = format_number(v.data)
             return text if v.data >= 0 else f"({text})"
         return self.term(v)

@@ -43,16 +43,17 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _layers(model: Any) -> list[Any]:
-    """The model's layers as lists of neurons (a Neuron is a layer of one)."""
-    from ..nn.module import MLP, Layer, Neuron
+    """The model's layers as lists of neurons (a Neuron is a layer of one).
 
-    if isinstance(model, MLP):
-        return [layer.neurons for layer in model.layers]
-    if isinstance(model, Layer):
-        return [model.neurons]
-    if isinstance(model, Neuron):
-        return [[model]]
-    raise TypeError(f"draw_network() draws a Neuron, Layer or MLP, got {type(model).__name__}")
+    Read through the model's ``neuron_layers()`` (``nn``'s Neuron, Layer and MLP have
+    it), so the drawing needs nothing from the ``nn`` package, which sits above it.
+    """
+    layers = getattr(model, "neuron_layers", None)
+    if not callable(layers):
+        raise TypeError(
+            f"draw_network() draws a Neuron, Layer or MLP, got {type(model).__name__}"
+        )
+    return layers()
 
 
 def _numbers(name: str, values: Any, n: int) -> list[float]:
