@@ -50,9 +50,7 @@ def _layers(model: Any) -> list[Any]:
     """
     layers = getattr(model, "neuron_layers", None)
     if not callable(layers):
-        raise TypeError(
-            f"draw_network() draws a Neuron, Layer or MLP, got {type(model).__name__}"
-        )
+        raise TypeError(f"draw_network() draws a Neuron, Layer or MLP, got {type(model).__name__}")
     return layers()
 
 
