@@ -258,7 +258,7 @@ def test_cli_draws_the_passes_side_by_side(tmp_path, capsys):
     path = tmp_path / "dx.dot"
     args = ["graph", "v = x*y; u = w + v; f = u*z", "w=5", "x=3", "y=2", "z=4"]
     assert main([*args, "--backward", "x", "--side-by-side", "-o", str(path)]) == 0
-    assert "∂f/∂x" in capsys.readouterr().out
+    assert "x               3               8" in capsys.readouterr().out  # x: value, ∂f/∂x
     dot = Dot(path.read_text(encoding="utf-8"))
     assert dot.title == {"forward": "forward pass: f", "backward": "backward pass: ∂f/∂x"}
     assert sorted(dot.links()) == [("y", "∂f/∂x"), ("z", "∂f/∂x")]
