@@ -2,22 +2,35 @@
 #   make demo   install into .venv and run `microgradx demo` (the main job)
 #   make test   install into .venv and run the whole test suite, notebooks included
 # Checks: `make lint` (ruff lint and format), `make typecheck` (mypy on the package).
+# Each target installs what it needs and no more (the extras of pyproject.toml), once:
+# a stamp file in .venv remembers each install until pyproject.toml changes.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+CREATED := $(VENV)/.created
 
 .PHONY: test demo install dot browser lint typecheck bench clean test-extras dist docs browser-test
+.PRECIOUS: $(VENV)/.with-%
 
-install: $(STAMP)
-
-$(STAMP): pyproject.toml
+$(CREATED):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "microgradx needs Python 3.10 or newer (found $$($(PYTHON) --version))"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebook]"
-	@touch $(STAMP)
+	@echo "Creating the virtual environment $(VENV)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip
+	@touch $@
+
+# microgradx (editable) with the extras after the dash: .venv/.with-notebook installs
+# microgradx[notebook]. One line says what is being installed; pip itself stays quiet.
+$(VENV)/.with-%: pyproject.toml $(CREATED)
+	@echo "Installing microgradx[$*] into $(VENV) (this can take a few minutes)..."
+	@$(PIP) -e ".[$*]"
+	@touch $@
+
+# Everything a developer runs: tests, linters, notebooks.
+STAMP := $(VENV)/.with-dev,notebook
+install: $(STAMP)
 
 # Rendering needs Graphviz's `dot` program: install Debian's package when we can,
 # otherwise say exactly what to install (the DOT-text features work without it).
@@ -56,26 +69,29 @@ EXTRAS_STAMP := $(VENV)/.test-extras-installed
 test-extras: $(EXTRAS_STAMP)
 
 $(EXTRAS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[torch,build,bench]"
+	@echo "Installing the test extras (PyTorch CPU, build tools, micrograd) into $(VENV)..."
+	@$(PIP) "$(TORCH_SPEC)"
+	@$(PIP) -e ".[torch,build,bench]"
 	@touch $@
 
 test: install dot browser test-extras
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
-demo: install dot
+# The demo needs the package and the notebook extras (plots, progress), nothing else.
+demo: $(VENV)/.with-notebook dot
 	$(BIN)/microgradx demo
 
-lint: install
+lint: $(VENV)/.with-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install
+typecheck: $(VENV)/.with-typecheck
 	$(BIN)/mypy microgradx
 
 # PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
-bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]" torch==2.13.0
+bench: $(VENV)/.with-bench,notebook
+	@echo "Installing PyTorch ($(TORCH_SPEC)) into $(VENV)..."
+	@$(PIP) "$(TORCH_SPEC)"
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_floor.py --compiled
 	$(BIN)/python benchmarks/bench_tape.py
@@ -85,28 +101,23 @@ bench: install
 	$(BIN)/python benchmarks/bench_import.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
-DOCS_STAMP := $(VENV)/.docs-installed
-
-$(DOCS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[docs]"
-	@touch $@
-
-docs: $(DOCS_STAMP) dot
+docs: $(VENV)/.with-docs dot
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # JupyterLab in headless Chromium (Debian's chromium and chromedriver, driven by Selenium):
 # notebooks run, drawings appear, sliders redraw. Screenshots go to build/screenshots/.
-BROWSER_STAMP := $(VENV)/.browser-installed
-
-$(BROWSER_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[browser]"
-	@touch $@
-
-browser-test: $(BROWSER_STAMP) dot browser
+browser-test: $(STAMP) $(VENV)/.with-browser dot browser
 	MICROGRADX_BROWSER_TESTS=1 timeout 900 $(BIN)/python -m pytest -p no:cacheprovider tests/browser
 
-# Wheel and sdist in dist/.
-dist: $(EXTRAS_STAMP)
+# Wheel and sdist in dist/: only the build tools (the `build` extra's), not the package.
+BUILD_TOOLS := "build>=1.2" "hatchling>=1.26"
+
+$(VENV)/.build-tools: pyproject.toml $(CREATED)
+	@echo "Installing the build tools ($(BUILD_TOOLS)) into $(VENV)..."
+	@$(PIP) $(BUILD_TOOLS)
+	@touch $@
+
+dist: $(VENV)/.build-tools
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:

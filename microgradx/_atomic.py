@@ -120,9 +120,12 @@ def atomic_dir(path: str | os.PathLike[str], owned: Iterable[str] = ()) -> Itera
     survive; files named in ``owned`` that the writer did not make this time are
     dropped, so an old run's leftovers never mix with a new run. On an exception
     the temporary folder is removed and ``path`` is as it was (a ``path`` that did not
-    exist still does not: a failed write leaves no empty folder behind).
+    exist still does not: a failed write leaves no empty folder behind). A symbolic
+    link to a folder stays a link: the folder it names is replaced.
     """
     path = Path(path)
+    if path.is_symlink():  # a link to a folder: replace the folder, keep the link
+        path = Path(os.path.realpath(path))
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(path))
     created = [p for p in path.absolute().parents if not p.exists()]  # deepest first

@@ -54,6 +54,7 @@ __all__ = [
     "MAX_NODES",
     "Expression",
     "ExpressionError",
+    "identifier",
     "parse",
 ]
 

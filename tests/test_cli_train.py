@@ -124,3 +124,16 @@ def test_train_help_says_every_default_and_the_activation_matches_mlp(capsys, tm
     assert main([*TINY, "-o", str(tmp_path / "run")]) == 0
     saved = json.loads((tmp_path / "run" / "model.json").read_text())
     assert saved["config"]["activation"] == mlp_default
+
+
+def test_a_run_through_a_symlinked_folder_keeps_the_link(tmp_path, capsys):
+    real = tmp_path / "real"
+    _old_run(real)
+    link = tmp_path / "latest"
+    link.symlink_to(real, target_is_directory=True)
+    assert main([*TINY, "-o", str(link)]) == 0
+    capsys.readouterr()
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert MLP.load(real / "model.json").nouts == [4, 1]
+    assert (real / "notes.txt").read_text() == "the user's own notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "real"]
