@@ -83,6 +83,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_stepper.py
 	$(BIN)/python benchmarks/bench_refusals.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_blas.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
 DOCS_STAMP := $(VENV)/.docs-installed
