@@ -8,7 +8,7 @@ from one sample's score of ``MLP(2, [w, w, 1])``, for widths w = 16, 64, 256 and
 batches of 10, 100, 1,000 rows, and one large case, w = 960 on 5,000 rows, whose
 middle layer is a product of 4.6·10⁹ multiply-adds (above
 ``microgradx.tape.blas.PARALLEL_MACS``, so it runs on every thread). Each cell is
-timed three ways, interleaved in rounds (medians):
+timed three ways, interleaved in rounds (medians; the order of the three alternates):
 
 * one thread: the whole call inside ``threadpool_limits(1)``;
 * tape: as the tape runs by default (one BLAS thread, every thread for large products);
@@ -85,10 +85,10 @@ def table(cases: list[tuple[int, int]], tapes: dict, rounds: int) -> dict:
     rng = np.random.default_rng(0)
     data = {(w, b): rng.normal(size=(b, 2)) for w, b in cases}
     times: dict = {case: {m: [] for m in MODES} for case in cases}
-    for _ in range(rounds):
+    for r in range(rounds):
         for case in cases:
             (tape, theta), X = tapes[case[0]], data[case]
-            for m in MODES:
+            for m in MODES if r % 2 == 0 else MODES[::-1]:  # no mode always first
                 with mode(m):
                     call = lambda tape=tape, X=X, theta=theta: tape.grad_batch(X, params=theta)  # noqa: E731
                     times[case][m].append(seconds_per_call(call))
@@ -152,6 +152,6 @@ def main(quick: bool, rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small workloads, 2 rounds")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
     args = parser.parse_args()
     main(args.quick, 2 if args.quick else args.rounds)
