@@ -80,7 +80,7 @@ def seconds_per_call(call: Callable[[], object], budget: float = 0.05) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def table(cases: list[tuple[int, int]], tapes: dict, rounds: int) -> dict:
+def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float) -> dict:
     """``{(width, batch): {mode: median seconds}}``, rounds interleaved."""
     rng = np.random.default_rng(0)
     data = {(w, b): rng.normal(size=(b, 2)) for w, b in cases}
@@ -91,7 +91,7 @@ def table(cases: list[tuple[int, int]], tapes: dict, rounds: int) -> dict:
             for m in MODES if r % 2 == 0 else MODES[::-1]:  # no mode always first
                 with mode(m):
                     call = lambda tape=tape, X=X, theta=theta: tape.grad_batch(X, params=theta)  # noqa: E731
-                    times[case][m].append(seconds_per_call(call))
+                    times[case][m].append(seconds_per_call(call, budget))
     return {case: {m: statistics.median(t) for m, t in row.items()} for case, row in times.items()}
 
 
@@ -133,11 +133,12 @@ def main(quick: bool, rounds: int) -> None:
         cases.append((960, 5000))  # a product of 4.6e9 multiply-adds: all threads
     tapes = {w: tape_for(w) for w in {w for w, _ in cases}}
     check_equal(tapes)
-    quiet = table(cases, tapes, rounds)
+    budget = 0.01 if quick else 0.05  # seconds of calls per measurement
+    quiet = table(cases, tapes, rounds, budget)
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.2)
-        loaded = table(cases, tapes, rounds)
+        loaded = table(cases, tapes, rounds, budget)
     finally:
         busy.kill()
         busy.wait()
