@@ -99,6 +99,7 @@ bench: $(VENV)/.with-bench,notebook
 	$(BIN)/python benchmarks/bench_stepper.py
 	$(BIN)/python benchmarks/bench_refusals.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_blas.py
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
 docs: $(VENV)/.with-docs dot

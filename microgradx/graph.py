@@ -90,7 +90,12 @@ def count_nodes(
     """
     if hasattr(roots, "children"):
         roots = [roots]  # type: ignore[list-item]  # one Value
-    seen: set[Value] = set(roots)  # type: ignore[arg-type]
+    try:
+        seen: set[Value] = set(roots)  # type: ignore[arg-type]
+    except TypeError:
+        seen = set()
+    if not seen or not all(hasattr(v, "children") for v in seen):
+        raise TypeError(f"count_nodes() needs a Value or Values, not {roots!r:.60}")
     stack: list[Value] = list(seen)
     visit, push = seen.add, stack.append
     if group is None:

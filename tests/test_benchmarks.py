@@ -75,3 +75,12 @@ def test_import_benchmark_prints_every_command_and_both_targets():
         assert f"\n{command} " in out
     assert "import microgradx / import numpy = " in out
     assert "microgradx --help = " in out
+
+
+def test_blas_benchmark_checks_its_gradients_and_prints_both_tables():
+    out = run_quick("bench_blas.py")
+    assert "gradients: equal in every mode" in out
+    assert "as the machine is" in out and "with a second core busy" in out
+    assert "tape/one" in out and "under load the tape takes at most" in out
+    rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
+    assert len(rows) == 2 * 4  # 2 widths × 2 batches, in both tables

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from microgradx import Value, scope, stats, topological_order
 from microgradx.graph import count_nodes, edges, nodes, users
 
@@ -66,6 +68,12 @@ def test_count_nodes_counts_distinct_nodes_and_stops_past_the_limit(lecture):
     a = Value(1.0)
     b = a + a
     assert count_nodes(b * b, 10) == 3  # a node used twice counts once
+
+
+def test_count_nodes_refuses_what_is_not_a_value():
+    for bad in (3.0, [Value(1.0), 2.0], [], None):
+        with pytest.raises(TypeError, match="needs a Value or Values"):
+            count_nodes(bad, 10)
 
 
 def test_count_nodes_counts_each_group_once():

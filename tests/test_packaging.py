@@ -68,7 +68,7 @@ def test_wheel_metadata_declares_dependencies_extras_and_the_command(dist):
     meta = _wheel_metadata(dist["wheel"])
     requires = [Requirement(r) for r in meta.get_all("Requires-Dist")]
     required = {r.name for r in requires if r.marker is None}
-    assert required == {"numpy", "graphviz"}
+    assert required == {"numpy", "graphviz", "threadpoolctl"}
     extras = set(meta.get_all("Provides-Extra"))
     assert {"torch", "plot", "docs"} <= extras
     torch = [r for r in requires if r.name == "torch"]

@@ -8,6 +8,7 @@ node as a numpy array over the batch, then runs the same chain rule backwards::
 
 A fused layer ``Z = H·Wᵀ + b``, ``A = act(Z)`` runs backwards as
 ``dZ = dA·act'(Z)``, ``∂J/∂W = dZᵀ·H``, ``∂J/∂b = Σ_rows dZ`` and ``∂J/∂H = dZ·W``.
+Both passes run on one BLAS thread except for large products (:mod:`.blas`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from .._gc import paused
 from ..engine import Value
 from ..graph import topological_order
+from .blas import one_thread, product
 from .compiler import Instruction, Linear, Node, compile_program, plan_layers
 
 __all__ = ["Tape", "TapeGrads", "TapeRun", "compile"]
@@ -122,6 +124,10 @@ class Tape:
             raise ValueError("watch: only Values computed by the tape (not products fused away)")
         plan = plan_layers(self._program, x_slots, self._out, self._watch)
         self._feeds, self._columns = plan.feeds, plan.columns
+        # (inputs, outputs) of every fused layer: the sizes of its matrix products
+        self._layers = [
+            (len(i.inputs), len(i.outs)) for i in self._program if isinstance(i, Linear)
+        ]
 
     def _grad_slots(self, slot: dict[Value, int]) -> set[int]:
         """Slots whose gradient matters: those depending on an input or a parameter.
@@ -181,7 +187,7 @@ class Tape:
         for slot, i in self._loose.items():
             values[slot] = float(leaves[i])
         saved: dict[int, _Saved] = {}
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_thread(len(X), self._layers):  # one BLAS thread
             for k, ins in enumerate(self._program):
                 if isinstance(ins, Node):
                     values[ins.out] = ins.op.np_f(*_operands(ins, values))
@@ -205,7 +211,7 @@ class Tape:
         else:
             H = X if feed == -1 else saved[feed][3]
         W = ins.gather_weights(leaves)
-        Z = H @ W.T
+        Z = product(H, W.T)
         if ins.bias is not None:
             Z += ins.gather_bias(leaves)
         A = Z if ins.act is None else ins.act.np_f(Z, *_act_extra(ins))
@@ -246,7 +252,8 @@ class Tape:
         if reduce not in ("mean", "sum"):
             raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
         X = self._check(X)
-        return self._backward(TapeRun(self, X, *self._forward(X, params)), None, reduce)
+        with one_thread(len(X), self._layers):  # once for both passes
+            return self._backward(TapeRun(self, X, *self._forward(X, params)), None, reduce)
 
     def forward(self, X: Any, params: np.ndarray | None = None) -> TapeRun:
         """The forward pass alone, kept for :meth:`backward`; ``run.watched`` holds the
@@ -281,7 +288,7 @@ class Tape:
             for j, s in enumerate(self._watch):
                 if s in self._needs_grad:
                     _accumulate(run.grads, s, seeds[:, j])
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_thread(B, self._layers):
             for k in range(len(self._program) - 1, -1, -1):
                 ins = self._program[k]
                 if isinstance(ins, Node):
@@ -363,10 +370,10 @@ class _Backward:
             used = _add_columns(None, z_cols, self.grads, shape)  # pre-activations read elsewhere
             if used is not None:
                 dZ = dZ + used
-        self._leaf_grads(ins, dZ.T @ H, _column_sums(dZ))
+        self._leaf_grads(ins, product(dZ.T, H), _column_sums(dZ))
         # ∂J/∂H = dZ·W; with one unit (W one row) that is an outer product, and
         # broadcasting computes the same products without a matrix multiplication
-        self._route(k, ins, dZ * W if len(W) == 1 else dZ @ W)
+        self._route(k, ins, dZ * W if len(W) == 1 else product(dZ, W))
 
     def _leaf_grads(self, ins: Linear, dW: np.ndarray, db: np.ndarray) -> None:
         if ins.distinct:

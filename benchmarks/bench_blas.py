@@ -1,0 +1,158 @@
+"""BLAS threads in the tape: small products on one thread, large ones on all, under load.
+
+    python benchmarks/bench_blas.py            # or: make bench
+    python benchmarks/bench_blas.py --quick    # small workloads, few rounds
+
+The workload is ``tape.grad_batch(X)`` (forward and backward) of a tape compiled
+from one sample's score of ``MLP(2, [w, w, 1])``, for widths w = 16, 64, 256 and
+batches of 10, 100, 1,000 rows, and one large case, w = 960 on 5,000 rows, whose
+middle layer is a product of 4.6·10⁹ multiply-adds (above
+``microgradx.tape.blas.PARALLEL_MACS``, so it runs on every thread). Each cell is
+timed three ways, interleaved in rounds (medians; the order of the three alternates):
+
+* one thread: the whole call inside ``threadpool_limits(1)``;
+* tape: as the tape runs by default (one BLAS thread, every thread for large products);
+* all threads: every product on all of BLAS's threads (numpy's default, what the
+  tape did before it chose).
+
+The whole table is measured twice: as the machine is, and with a second core busy
+(a child process spinning ``while True: pass``). Target: under load, the tape takes
+at most 1.2x its one-thread time on every workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import microgradx
+from microgradx import Value
+from microgradx.nn import MLP
+from microgradx.tape import blas
+
+TARGET = 1.2
+MODES = ("one thread", "tape", "all threads")
+
+
+def tape_for(width: int) -> tuple[microgradx.Tape, np.ndarray]:
+    """The tape of one sample's score of MLP(2, [width, width, 1]) and its weights as an
+    array (passed to every call, as training does, instead of read from the Values)."""
+    model = MLP(2, [width, width, 1], activation="relu", seed=0)
+    x = [Value(0.0, "x0"), Value(0.0, "x1")]
+    params = model.parameters()
+    tape = microgradx.compile(model(x), inputs=x, params=params)
+    return tape, np.array([p.data for p in params])
+
+
+@contextmanager
+def mode(name: str):
+    """Run the block as ``name`` says (see the module docstring)."""
+    if name == "one thread":
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    elif name == "all threads":
+        saved, blas.PARALLEL_MACS = blas.PARALLEL_MACS, 0
+        try:
+            yield
+        finally:
+            blas.PARALLEL_MACS = saved
+    else:
+        yield
+
+
+def seconds_per_call(call: Callable[[], object], budget: float = 0.05) -> float:
+    """Seconds per call, timing as many calls as fit in about ``budget`` seconds."""
+    start = time.perf_counter()
+    call()
+    once = time.perf_counter() - start
+    repeats = max(1, int(budget / max(once, 1e-6)))
+    start = time.perf_counter()
+    for _ in range(repeats):
+        call()
+    return (time.perf_counter() - start) / repeats
+
+
+def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float) -> dict:
+    """``{(width, batch): {mode: median seconds}}``, rounds interleaved."""
+    rng = np.random.default_rng(0)
+    data = {(w, b): rng.normal(size=(b, 2)) for w, b in cases}
+    times: dict = {case: {m: [] for m in MODES} for case in cases}
+    for r in range(rounds):
+        for case in cases:
+            (tape, theta), X = tapes[case[0]], data[case]
+            for m in MODES if r % 2 == 0 else MODES[::-1]:  # no mode always first
+                with mode(m):
+                    call = lambda tape=tape, X=X, theta=theta: tape.grad_batch(X, params=theta)  # noqa: E731
+                    times[case][m].append(seconds_per_call(call, budget))
+    return {case: {m: statistics.median(t) for m, t in row.items()} for case, row in times.items()}
+
+
+def check_equal(tapes: dict) -> None:
+    """Every mode gives the same gradients (the thread count changes only the speed)."""
+    X = np.random.default_rng(1).normal(size=(50, 2))
+    for tape, theta in tapes.values():
+        results = []
+        for m in MODES:
+            with mode(m):
+                results.append(tape.grad_batch(X, params=theta).params)
+        for other in results[1:]:
+            np.testing.assert_allclose(other, results[0], rtol=1e-10, atol=1e-12)
+    print("gradients: equal in every mode")
+
+
+def show(title: str, result: dict) -> list[float]:
+    print(f"\n{title}")
+    print(f"{'width':>5} {'batch':>6} {'one ms':>9} {'tape ms':>9} {'all ms':>9} "
+          f"{'tape/one':>9} {'all/one':>8}")  # fmt: skip
+    ratios = []
+    for (w, b), row in result.items():
+        one, tape, every = (row[m] for m in MODES)
+        ratios.append(tape / one)
+        print(f"{w:5} {b:6} {one * 1e3:9.3f} {tape * 1e3:9.3f} {every * 1e3:9.3f} "
+              f"{tape / one:8.2f}x {every / one:7.2f}x")  # fmt: skip
+    return ratios
+
+
+def main(quick: bool, rounds: int) -> None:
+    info = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()]
+    blas_libs = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    print(f"BLAS: {', '.join(f'{api} with {n} threads' for api, n in info) or 'none found'}")
+    if not blas_libs:
+        sys.exit("threadpoolctl finds no BLAS library: nothing to measure")
+    widths, batches = ((16, 64), (10, 100)) if quick else ((16, 64, 256), (10, 100, 1000))
+    cases = [(w, b) for w in widths for b in batches]
+    if not quick:
+        cases.append((960, 5000))  # a product of 4.6e9 multiply-adds: all threads
+    tapes = {w: tape_for(w) for w in {w for w, _ in cases}}
+    check_equal(tapes)
+    budget = 0.01 if quick else 0.05  # seconds of calls per measurement
+    quiet = table(cases, tapes, rounds, budget)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        loaded = table(cases, tapes, rounds, budget)
+    finally:
+        busy.kill()
+        busy.wait()
+    show(f"as the machine is (medians of {rounds} rounds)", quiet)
+    ratios = show("with a second core busy (python -c 'while True: pass')", loaded)
+    worst = max(ratios)
+    verdict = "within target" if worst <= TARGET else "OUTSIDE TARGET"
+    print(f"\nunder load the tape takes at most {worst:.2f}x its one-thread time "
+          f"(target <= {TARGET}x): {verdict}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small workloads, 2 rounds")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    args = parser.parse_args()
+    main(args.quick, 2 if args.quick else args.rounds)
