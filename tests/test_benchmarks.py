@@ -57,3 +57,12 @@ def test_floor_benchmark_compiles_the_floor_and_checks_every_engine_against_micr
     for workload in ("built-in sum", "chain", "lecture graph", "lecture loop"):
         assert workload in out
     assert "gradients: equal to micrograd's in every engine and workload" in out
+
+
+def test_stepper_benchmark_prints_its_table():
+    out = run_quick("bench_stepper.py")
+    assert "bytes" in out and "peak MB" in out
+    rows = {line[:32].strip(): line[32:].split() for line in out.splitlines()[1:]}
+    assert rows["lecture graph"][-1] == "built"
+    refusal = " ".join(rows["10,000-op chain"])
+    assert "refused: cannot step through more than 5000 values" in refusal

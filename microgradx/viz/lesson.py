@@ -41,6 +41,7 @@ from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
 from .dot import (
+    FONT,
     DrawOptions,
     FrameState,
     _Builder,
@@ -327,11 +328,27 @@ def _static(name: str) -> str:
     return static.joinpath(name).read_text(encoding="utf-8")
 
 
+_COORDINATES = re.compile(r'\b(d|points|x|y|cx|cy|rx|ry|viewBox)="([^"]*)"')
+_DECIMALS = re.compile(r"(\d\.\d)\d+")
+_ONE_DECIMAL = r"\1"
+
+
 def _inline_svg(svg: str) -> str:
-    """SVG text for inlining in HTML: without the XML prolog, document type and comments."""
+    """SVG text for inlining in HTML: without the XML prolog, document type and comments.
+
+    Coordinates keep one decimal (a tenth of a point) and the font family moves to the
+    page's style sheet: a third less text for the same picture.
+    """
     start = svg.find("<svg")
     svg = svg[start:] if start >= 0 else svg
-    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = svg.replace(f' font-family="{FONT}"', "")
+    return _COORDINATES.sub(_shorter, svg)
+
+
+def _shorter(m: re.Match[str]) -> str:
+    """One coordinate attribute with one decimal per number."""
+    return f'{m[1]}="{_DECIMALS.sub(_ONE_DECIMAL, m[2])}"'
 
 
 def _number(x: float) -> float | None:
