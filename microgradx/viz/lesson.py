@@ -82,6 +82,8 @@ MAX_IMAGE_FRAMES = 300
 DEFAULT_MAX_BYTES = 20_000_000
 #: Longest ``delay`` between frames when playing, in seconds.
 MAX_DELAY = 3600.0
+#: Width (px) a page is assumed to get inline (a notebook cell, a docs column).
+PAGE_WIDTH = 860
 #: Pages of graphs with more values than this open zoomed on the current step.
 FOLLOW_ABOVE = 40
 
@@ -456,8 +458,10 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
     try:
         svg = drawing_svg(lesson)
         body = _inline_svg(svg)
-        size = re.search(r'<svg[^>]*height="([\d.]+)pt"', svg)
-        drawing_height = float(size.group(1)) * 4 / 3 if size else 400.0
+        size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        width, height = (float(size[1]), float(size[2])) if size else (600.0, 300.0)
+        # px at the width of a notebook cell or a docs column, never enlarged
+        drawing_height = height * 4 / 3 * min(1.0, PAGE_WIDTH / (width * 4 / 3))
     except GraphvizNotFoundError:
         body = _grad_table(lesson)
         notice = f'<p class="mgx-hint">No graph picture: {escape(INSTALL_GRAPHVIZ)}.</p>'
@@ -480,5 +484,6 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
             f"{max_bytes} ({max_bytes / 1e6:.1f} MB); step through a smaller graph "
             "(one sample, fewer neurons) or pass a larger max_bytes"
         )
-    height = round(min(max(drawing_height * 1.25 + 260, 420), 900))
+    # the controls, a three-line caption and the panel below the drawing
+    height = round(min(max(drawing_height + 340, 360), 900))
     return page, height
