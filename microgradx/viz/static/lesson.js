@@ -434,6 +434,10 @@
       return false;
     }
     root.addEventListener("click", function (e) { activate(e.target); });
+    root.addEventListener("focusin", function (e) {  // Tab to a value: explained at once
+      var t = e.target;
+      if (t.classList && (t.classList.contains("node") || t.classList.contains("edge"))) activate(t);
+    });
 
     // --- controls
     function stop() {
