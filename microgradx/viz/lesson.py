@@ -485,5 +485,5 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
             "(one sample, fewer neurons) or pass a larger max_bytes"
         )
     # the controls, a three-line caption and the panel below the drawing
-    height = round(min(max(drawing_height + 340, 360), 900))
+    height = round(min(max(drawing_height + 420, 360), 900))
     return page, height
