@@ -10,7 +10,11 @@ from typing import Any
 
 from .._atomic import atomic_write
 
-__all__ = ["History"]
+__all__ = ["MAX_SNAPSHOTS", "History"]
+
+MAX_SNAPSHOTS = 200
+"""The most weight snapshots a history keeps (``fit(..., record_every=k)``); past it the
+older ones are thinned (every second one dropped), the newest kept."""
 
 
 class History:
@@ -28,6 +32,27 @@ class History:
         self.records: list[dict[str, Any]] = [dict(r) for r in records]
         self.info: dict[str, Any] = dict(info or {})
         self.stopped_early: int | None = self.info.get("stopped_early")
+        #: ``{"epoch", "weights"}`` every ``record_every`` epochs (kept in memory, not saved)
+        self.snapshots: list[dict[str, Any]] = []
+        #: the model the snapshots are of
+        self.model: Any = None
+
+    def snapshot(self, epoch: int, model: Any) -> None:
+        """Keep ``model``'s weights after ``epoch``; at most :data:`MAX_SNAPSHOTS`.
+
+        Past the limit every second older snapshot is dropped (the newest is kept), so
+        a long run keeps its whole span, more sparsely the further back it goes.
+        """
+        self.model = model
+        self.snapshots.append({"epoch": epoch, "weights": [p.data for p in model.parameters()]})
+        if len(self.snapshots) > MAX_SNAPSHOTS:
+            self.snapshots = [*self.snapshots[:-1][::2], self.snapshots[-1]]
+
+    def replay(self, X: Any, y: Any, sample: int = 0, **options: Any) -> Any:
+        """A page replaying the recorded epochs (see :func:`microgradx.viz.replay.replay`)."""
+        from ..viz.replay import replay  # the one place nn reaches the pages
+
+        return replay(self, X, y, sample=sample, **options)
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))

@@ -192,6 +192,7 @@ def fit(
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
     engine: str = "scalar",
+    record_every: int | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -219,6 +220,9 @@ def fit(
             (a Value graph per sample, the default for teaching) or ``"tape"``
             (one traced graph replayed over numpy batches: same gradients, much
             faster; no dropout).
+        record_every: keep the weights after epoch 1 and every k-th epoch in
+            ``history.snapshots`` (at most 200, older ones thinned), for
+            ``history.replay(X, y)``. ``None`` (the default) keeps none.
 
     The reported ``loss`` and ``accuracy`` of an epoch are measured on the batches
     during the epoch (each batch before its update). The model trains in training
@@ -240,6 +244,10 @@ def fit(
         )
     if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    if record_every is not None and (
+        isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1
+    ):
+        raise ValueError(f"record_every must be None or a positive int, got {record_every!r}")
     X, y = _check_data(model, X, y)
     task = make_task(loss, model, y)
     val_task = None
@@ -320,6 +328,10 @@ def fit(
                 record["val_loss"], record["val_accuracy"] = _evaluate(model, Xv, val_task)
             record["seconds"] = time.perf_counter() - start
             history.append(record)
+            if record_every and (epoch == 1 or epoch % record_every == 0):
+                if arrays is not None and not looks:
+                    arrays.sync()
+                history.snapshot(epoch, model)
             bar.update(record)
             stop = False
             for cb in callbacks:
