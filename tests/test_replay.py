@@ -42,8 +42,8 @@ def test_snapshots_hold_the_weights_of_their_epochs(engine):
     assert [s["epoch"] for s in history.snapshots] == [1, 3, 6, 9]
     again = nn.MLP(2, [3, 1], seed=0)  # the same run to epoch 9 ends with the same weights
     nn.fit(again, X, y, epochs=9, progress=False, engine=engine)
-    assert history.snapshots[-1]["weights"] == [p.data for p in again.parameters()]
-    assert history.snapshots[0]["weights"] != history.snapshots[-1]["weights"]
+    assert history.snapshots[-1]["weights"].tolist() == [p.data for p in again.parameters()]
+    assert history.snapshots[0]["weights"].tolist() != history.snapshots[-1]["weights"].tolist()
     assert history.model is model
 
 

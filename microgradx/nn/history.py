@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._atomic import atomic_write
 
 __all__ = ["MAX_SNAPSHOTS", "History"]
@@ -32,7 +34,8 @@ class History:
         self.records: list[dict[str, Any]] = [dict(r) for r in records]
         self.info: dict[str, Any] = dict(info or {})
         self.stopped_early: int | None = self.info.get("stopped_early")
-        #: ``{"epoch", "weights"}`` every ``record_every`` epochs (kept in memory, not saved)
+        #: ``{"epoch", "weights"}`` (a numpy array, in ``model.parameters()`` order) every
+        #: ``record_every`` epochs; kept in memory, not saved
         self.snapshots: list[dict[str, Any]] = []
         #: the model the snapshots are of
         self.model: Any = None
@@ -44,7 +47,9 @@ class History:
         a long run keeps its whole span, more sparsely the further back it goes.
         """
         self.model = model
-        self.snapshots.append({"epoch": epoch, "weights": [p.data for p in model.parameters()]})
+        params = model.parameters()
+        weights = np.fromiter((p.data for p in params), dtype=float, count=len(params))
+        self.snapshots.append({"epoch": epoch, "weights": weights})
         if len(self.snapshots) > MAX_SNAPSHOTS:
             self.snapshots = [*self.snapshots[:-1][::2], self.snapshots[-1]]
 

@@ -146,7 +146,7 @@ def replay(
                     "classes": classes, "cells": []}  # fmt: skip
     frames = []
     for snap in snapshots:
-        for p, w in zip(params, snap["weights"]):
+        for p, w in zip(params, snap["weights"].tolist()):
             p.data = w
         frame = {"epoch": snap["epoch"], "net": _sample_figure(work, X[sample], target)}
         if boundary is not None:
