@@ -65,7 +65,7 @@ def stepper_gif() -> list[Path]:
 
 
 def stepper_screenshot() -> list[Path]:
-    """The stepper page at step 3 of 3 in a 1400×900 headless Chromium."""
+    """The lesson page at its last frame, explaining x, in a 1400×900 headless Chromium."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -87,8 +87,9 @@ def stepper_screenshot() -> list[Path]:
         with tempfile.TemporaryDirectory() as folder:
             page = microgradx.save_steps(f, Path(folder) / "steps.html")
             driver.get(page.as_uri())
-            for _ in range(3):
-                driver.find_element(By.ID, "next").click()
+            for _ in range(7):  # the forward pass, then the backward pass to its end
+                driver.find_element(By.CSS_SELECTOR, '[data-do="next"]').click()
+            driver.execute_script("window.microgradx.pages[0].explain('x');")
             path = DOCS / "stepper.png"
             driver.save_screenshot(str(path))
     finally:

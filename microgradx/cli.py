@@ -130,9 +130,12 @@ def _add_graph(subparsers) -> None:
         "--steps",
         default=None,
         metavar="FILE",
-        help="also write the backward stepper: .html (a self-contained page), "
-        ".pdf (a page per step) or .gif (animated)",
+        help="also write the stepper, the forward then the backward pass: .html (a "
+        "self-contained page), .pdf (a page per step) or .gif (animated)",
     )
+    p.add_argument("--quiz", action="store_true",
+                   help="with --steps FILE.html: the page asks for each gradient before "
+                   "revealing it, and keeps a score")  # fmt: skip
     p.add_argument("--backward", default=None, metavar="NAME",
                    help="draw ∂output/∂NAME: the backward pass as a graph")  # fmt: skip
     p.add_argument("--side-by-side", action="store_true",
@@ -228,6 +231,8 @@ def _run_graph(args) -> int:
     _check_outputs([("drawing", "-o", args.output, list(FORMATS)),
                     ("stepper", "--steps", args.steps, STEP_SUFFIXES)])  # fmt: skip
     _check_programs(args.output, args.steps)
+    if args.quiz and not (args.steps or "").lower().endswith((".html", ".htm")):
+        raise CLIError("--quiz needs --steps FILE.html: the quiz runs in the page")
     expr = _parsed(args)
     out = expr.output
     out.backward()
@@ -262,7 +267,7 @@ def _run_graph(args) -> int:
         print("no drawing written: add -o graph.svg (or .png .pdf .dot) to draw the graph")
     if args.steps:
         written = _write("stepper", args.steps, lambda p: save_steps(
-            out, p, rankdir=args.rankdir, precision=args.precision))  # fmt: skip
+            out, p, rankdir=args.rankdir, precision=args.precision, quiz=args.quiz))  # fmt: skip
         print(f"wrote {written}")
     return 0
 

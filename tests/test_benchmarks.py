@@ -84,3 +84,12 @@ def test_blas_benchmark_checks_its_gradients_and_prints_both_tables():
     assert "tape/one" in out and "under load the tape takes at most" in out
     rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
     assert len(rows) == 2 * 4  # 2 widths × 2 batches, in both tables
+
+
+def test_stepper_benchmark_prints_its_table():
+    out = run_quick("bench_stepper.py")
+    assert "bytes" in out and "peak MB" in out
+    rows = {line[:32].strip(): line[32:].split() for line in out.splitlines()[1:]}
+    assert rows["lecture graph"][-1] == "built"
+    refusal = " ".join(rows["10,000-op chain"])
+    assert "refused: cannot step through more than 5000 values" in refusal

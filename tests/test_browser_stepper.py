@@ -388,3 +388,34 @@ def test_jupyter_view_steps_inside_its_frame(browser, dot_program, tmp_path):
     finally:
         browser.switch_to.default_content()
     assert console_errors(browser) == []
+
+
+def test_replay_slider_moves_the_boundary(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from microgradx import nn
+
+    X, y = nn.make_moons(100, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    history = nn.fit(model, X, y, epochs=60, batch_size=10, record_every=2,
+                     progress=False, engine="tape")  # fmt: skip
+    open_page(browser, history.replay(X, y, sample=3).save(tmp_path / "replay.html"))
+    assert handle(browser, "frames") == 31  # epoch 1, then every second epoch
+    picture = "return document.querySelector('.mgx-boundary').toDataURL();"
+    first = browser.execute_script(picture)
+    assert handle(browser, "state()")["epoch"] == 1
+    slider = browser.find_element(By.CSS_SELECTOR, '[data-do="slider"]')
+    slider.send_keys(Keys.END)  # drag to the last snapshot
+    last = handle(browser, "state()")
+    assert last["epoch"] == 60 and last["loss"] == pytest.approx(history.loss[-1], rel=1e-3)
+    assert browser.execute_script(picture) != first  # the boundary changed
+    click(browser, '[data-do="view"]')  # edges by gradient
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.mgx-net line title'))"
+        ".map(function (t) { return t.textContent; });"
+    )
+    assert len(titles) == 2 * 16 + 16 * 16 + 16 and all("∂L/∂w = " in t for t in titles)
+    screenshot(browser, "replay")
+    assert browser.execute_script("return performance.getEntriesByType('resource').length;") == 0
+    assert console_errors(browser) == []

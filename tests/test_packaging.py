@@ -55,7 +55,14 @@ def test_wheel_holds_the_package_with_py_typed_and_nothing_else(dist):
     with zipfile.ZipFile(dist["wheel"]) as zf:
         names = zf.namelist()
     assert "microgradx/py.typed" in names
-    for page_file in ("lesson.js", "lesson.css", "lesson.html"):  # the lesson page's files
+    for page_file in (
+        "lesson.js",
+        "lesson.css",
+        "lesson.html",
+        "replay.js",
+        "replay.css",
+        "replay.html",
+    ):  # the pages' script, style and markup files
         assert f"microgradx/viz/static/{page_file}" in names
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "microgradx").rglob("*.py")}
     assert sources <= set(names), sources - set(names)

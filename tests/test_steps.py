@@ -384,3 +384,42 @@ def test_backward_steps_bounds_frames_times_values(no_dot):
         v = v * 1.0001
     with pytest.raises(ValueError, match=r"801 frames of 1601 values.*save_steps"):
         backward_steps(v, max_nodes=5000)
+
+
+STREAM = """
+import io, resource, sys
+from pathlib import Path
+from PIL import Image
+from microgradx.viz.export import write_gif, write_pdf
+
+frames = []
+for k in range(80):  # 80 frames of 1200 x 900: 260 MB if they were all decoded at once
+    im = Image.new("RGB", (1200, 900), "white")
+    im.paste((k * 3 % 256, 40, 200), (k * 10, 100, k * 10 + 200, 400))
+    buffer = io.BytesIO()
+    im.save(buffer, format="PNG")
+    frames.append(buffer.getvalue())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+(write_gif if sys.argv[2] == "gif" else write_pdf)(*(
+    (Path(sys.argv[1]), frames, 100) if sys.argv[2] == "gif" else (Path(sys.argv[1]), frames, 72)))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["gif", "pdf"])
+def test_exports_hold_one_decoded_frame_at_a_time(fmt, tmp_path):
+    import subprocess
+
+    from PIL import Image
+
+    path = tmp_path / f"steps.{fmt}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", STREAM, str(path), fmt],
+                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < 60  # MB above the frames' PNG bytes: a few frames, not 80
+    if fmt == "gif":
+        with Image.open(path) as gif:
+            assert gif.n_frames == 80 and gif.size == (1200, 900)
+            gif.seek(79)
+            assert gif.convert("RGB").getpixel((79 * 10 + 5, 200)) == (79 * 3 % 256, 40, 200)

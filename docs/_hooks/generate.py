@@ -2,15 +2,15 @@
 
 Everything a reader sees as a picture is drawn from code while the site builds:
 the drawing gallery (each example's code is run, and the page shows the code and
-its SVG), the lecture graph and its backward stepper page. The notebooks get a
-navigation entry each, in file order (the lecture companions in ``notebooks/lectures/`` under
-"Lectures"), so a new notebook appears without editing ``mkdocs.yml``.
+its SVG), the lecture graph and its lesson pages (the forward and backward pass, and a
+quiz), with frames as tall as they need. The notebooks get a navigation entry each, in file
+order (the lecture companions in ``notebooks/lectures/`` under "Lectures"), so a new notebook
+appears without editing ``mkdocs.yml``.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -99,14 +99,21 @@ def _gallery_page(images: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def _stepper_html() -> str:
-    from microgradx import save_steps_html
+def _lesson_pages() -> dict[str, tuple[str, int]]:
+    """The lecture example's lesson pages (plain and quiz): {file name: (html, height)}."""
+    from microgradx import stepper
 
     namespace: dict[str, object] = {}
     exec(compile(LECTURE, "<lecture>", "exec"), namespace)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_steps_html(namespace["f"], Path(tmp) / "stepper.html")  # type: ignore[arg-type]
-        return path.read_text(encoding="utf-8")
+    pages = {}
+    for name, quiz in (("stepper.html", False), ("quiz.html", True)):
+        page = stepper(namespace["f"], quiz=quiz)  # type: ignore[arg-type]
+        pages[name] = (page.html, page.height)
+    return pages
+
+
+#: Heights the lecture page's frames need, filled in when the pages are made.
+_HEIGHTS: dict[str, int] = {}
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -142,7 +149,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, uri, content=_run(code)))
         images[name] = f"{name}.svg"
     files.append(File.generated(config, "gallery/index.md", content=_gallery_page(images)))
-    files.append(File.generated(config, "lecture/stepper.html", content=_stepper_html()))
+    for name, (html, height) in _lesson_pages().items():
+        files.append(File.generated(config, f"lecture/{name}", content=html))
+        _HEIGHTS[name] = height
     files.append(File.generated(config, "lecture/graph.svg", content=_run(GALLERY[0][3])))
     return files
 
@@ -150,6 +159,13 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 # Docstrings name other objects with roles (:func:`grad`, :class:`~microgradx.nn.MLP`),
 # which the reference pages would otherwise show as raw text.
 _ROLE = re.compile(r":(?:attr|class|data|exc|func|meth|mod|obj):<code>~?([^<]*)</code>")
+
+
+def on_page_markdown(markdown: str, **kwargs: object) -> str:
+    """Size the lecture page's frames to the lesson pages they hold (no blank bands)."""
+    for name, height in _HEIGHTS.items():
+        markdown = markdown.replace(f"@@height:{name}@@", str(height))
+    return markdown
 
 
 def on_page_content(html: str, **kwargs: object) -> str:

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._atomic import atomic_write
 from .serialize import read_json
 
-__all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "History", "check_epochs"]
+__all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "MAX_SNAPSHOTS", "History", "check_epochs"]
 
 MAX_EPOCHS = 100_000
 """The most epochs one training run may ask for: each adds a record to the history,
@@ -34,6 +36,10 @@ MAX_HISTORY_ITEMS = 20 * MAX_EPOCHS
 """The most JSON values a history file may hold (about 20 per epoch of a deep network);
 counted before parsing, so a hostile file cannot fill memory."""
 
+MAX_SNAPSHOTS = 200
+"""The most weight snapshots a history keeps (``fit(..., record_every=k)``); past it the
+older ones are thinned (every second one dropped), the newest kept."""
+
 
 class History:
     """What happened in each epoch of :func:`~microgradx.nn.fit`.
@@ -53,6 +59,30 @@ class History:
         self.stopped_early: int | None = self.info.get("stopped_early")
         #: why training ended: "epochs", "tol", "early_stopping" or "callback"
         self.stop_reason: str | None = self.info.get("stop_reason")
+        #: ``{"epoch", "weights"}`` (a numpy array, in ``model.parameters()`` order) every
+        #: ``record_every`` epochs; kept in memory, not saved
+        self.snapshots: list[dict[str, Any]] = []
+        #: the model the snapshots are of
+        self.model: Any = None
+
+    def snapshot(self, epoch: int, model: Any) -> None:
+        """Keep ``model``'s weights after ``epoch``; at most :data:`MAX_SNAPSHOTS`.
+
+        Past the limit every second older snapshot is dropped (the newest is kept), so
+        a long run keeps its whole span, more sparsely the further back it goes.
+        """
+        self.model = model
+        params = model.parameters()
+        weights = np.fromiter((p.data for p in params), dtype=float, count=len(params))
+        self.snapshots.append({"epoch": epoch, "weights": weights})
+        if len(self.snapshots) > MAX_SNAPSHOTS:
+            self.snapshots = [*self.snapshots[:-1][::2], self.snapshots[-1]]
+
+    def replay(self, X: Any, y: Any, sample: int = 0, **options: Any) -> Any:
+        """A page replaying the recorded epochs (see :func:`microgradx.viz.replay.replay`)."""
+        from ..viz.replay import replay  # the one place nn reaches the pages
+
+        return replay(self, X, y, sample=sample, **options)
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))

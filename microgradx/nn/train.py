@@ -228,6 +228,7 @@ def fit(
     seed: Seed = 0,
     engine: str = "scalar",
     tol: float | None = None,
+    record_every: int | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -260,6 +261,9 @@ def fit(
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
+        record_every: keep the weights after epoch 1 and every k-th epoch in
+            ``history.snapshots`` (at most 200, older ones thinned), for
+            ``history.replay(X, y)``. ``None`` (the default) keeps none.
 
     ``history.stop_reason`` says why training ended: ``"epochs"`` (all of them
     ran), ``"tol"``, ``"early_stopping"`` or ``"callback"``.
@@ -291,6 +295,10 @@ def fit(
         isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
     ):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
+    if record_every is not None and (
+        isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1
+    ):
+        raise ValueError(f"record_every must be None or a positive int, got {record_every!r}")
     X, y = _check_data(model, X, y)
     size = batch_size or len(X)
     if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
@@ -378,6 +386,10 @@ def fit(
                 record["val_loss"], record["val_accuracy"] = _evaluate(model, Xv, val_task)
             record["seconds"] = time.perf_counter() - start
             history.append(record)
+            if record_every and (epoch == 1 or epoch % record_every == 0):
+                if arrays is not None and not looks:
+                    arrays.sync()
+                history.snapshot(epoch, model)
             bar.update(record)
             stop = False
             for cb in callbacks:

@@ -41,6 +41,7 @@ from ..engine import Value
 from ..graph import count_nodes, topological_order
 from ..ops import OPS
 from .dot import (
+    FONT,
     DrawOptions,
     FrameState,
     _Builder,
@@ -80,6 +81,8 @@ MAX_IMAGE_FRAMES = 300
 DEFAULT_MAX_BYTES = 20_000_000
 #: Longest ``delay`` between frames when playing, in seconds.
 MAX_DELAY = 3600.0
+#: Width (px) a page is assumed to get inline (a notebook cell, a docs column).
+PAGE_WIDTH = 860
 #: Pages of graphs with more values than this open zoomed on the current step.
 FOLLOW_ABOVE = 40
 
@@ -326,11 +329,27 @@ def _static(name: str) -> str:
     return static.joinpath(name).read_text(encoding="utf-8")
 
 
+_COORDINATES = re.compile(r'\b(d|points|x|y|cx|cy|rx|ry|viewBox)="([^"]*)"')
+_DECIMALS = re.compile(r"(\d\.\d)\d+")
+_ONE_DECIMAL = r"\1"
+
+
 def _inline_svg(svg: str) -> str:
-    """SVG text for inlining in HTML: without the XML prolog, document type and comments."""
+    """SVG text for inlining in HTML: without the XML prolog, document type and comments.
+
+    Coordinates keep one decimal (a tenth of a point) and the font family moves to the
+    page's style sheet: a third less text for the same picture.
+    """
     start = svg.find("<svg")
     svg = svg[start:] if start >= 0 else svg
-    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = svg.replace(f' font-family="{FONT}"', "")
+    return _COORDINATES.sub(_shorter, svg)
+
+
+def _shorter(m: re.Match[str]) -> str:
+    """One coordinate attribute with one decimal per number."""
+    return f'{m[1]}="{_DECIMALS.sub(_ONE_DECIMAL, m[2])}"'
 
 
 def _number(x: float) -> float | None:
@@ -438,8 +457,10 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
     try:
         svg = drawing_svg(lesson)
         body = _inline_svg(svg)
-        size = re.search(r'<svg[^>]*height="([\d.]+)pt"', svg)
-        drawing_height = float(size.group(1)) * 4 / 3 if size else 400.0
+        size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        width, height = (float(size[1]), float(size[2])) if size else (600.0, 300.0)
+        # px at the width of a notebook cell or a docs column, never enlarged
+        drawing_height = height * 4 / 3 * min(1.0, PAGE_WIDTH / (width * 4 / 3))
     except GraphvizNotFoundError:
         body = _grad_table(lesson)
         notice = f'<p class="mgx-hint">No graph picture: {escape(INSTALL_GRAPHVIZ)}.</p>'
@@ -462,5 +483,6 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
             f"{max_bytes} ({max_bytes / 1e6:.1f} MB); step through a smaller graph "
             "(one sample, fewer neurons) or pass a larger max_bytes"
         )
-    height = round(min(max(drawing_height * 1.25 + 260, 420), 900))
+    # the controls, a three-line caption and the panel below the drawing
+    height = round(min(max(drawing_height + 420, 360), 900))
     return page, height

@@ -74,6 +74,7 @@
 
     // --- the drawing: each value's texts and outlines, found by the drawing's node ids
     var svg = q(".mgx-graph svg"), whole = null, follow = data.follow;
+    if (follow) root.classList.add("mgx-follow");  // big graphs: a fixed frame to zoom in
     var shapes = {}; // "v3" or "v3op" -> {group, borders, value, grad}
     function shape(id) { return shapes[id] || (shapes[id] = {group: null, borders: [], value: null, grad: null}); }
     var edgesInto = {}; // "v3op" -> [edge groups]
@@ -433,6 +434,10 @@
       return false;
     }
     root.addEventListener("click", function (e) { activate(e.target); });
+    root.addEventListener("focusin", function (e) {  // Tab to a value: explained at once
+      var t = e.target;
+      if (t.classList && (t.classList.contains("node") || t.classList.contains("edge"))) activate(t);
+    });
 
     // --- controls
     function stop() {

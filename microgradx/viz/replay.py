@@ -1,0 +1,188 @@
+"""Watching training: a page with a slider over the epochs ``fit(..., record_every=k)`` kept.
+
+At each recorded epoch the page shows the loss curve so far, the decision boundary (for
+two inputs) with the data points, and one sample's network: each neuron's activation and
+each weight, with the weight's gradient ∂L/∂w for that sample's squared error
+L = Σₖ (outₖ − targetₖ)² (the figure :meth:`~microgradx.nn.Module.draw` shows). The page
+carries the numbers only (the boundary as one class digit per grid cell); its script
+(``static/replay.js``) draws them, so it grows linearly with snapshots × (grid + weights).
+It registers in ``window.microgradx.pages`` like the lesson page: ``frames`` (the
+snapshots), ``go(k)`` and ``state()`` → ``{phase: "replay", index, epoch, loss}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_write
+from ..engine import Value
+from .lesson import DEFAULT_MAX_BYTES, _static, script_json
+
+__all__ = ["GRID", "ReplayPage", "replay"]
+
+#: Cells per side of the decision-boundary grid.
+GRID = 40
+_PLACEHOLDER = re.compile(r"@@([a-z]+)@@")
+
+
+def _short(x: float) -> float | None:
+    """A number with 4 significant digits (JSON ``null`` when not finite)."""
+    return float(f"{x:.4g}") if np.isfinite(x) else None
+
+
+class ReplayPage:
+    """The replay page: inline in Jupyter, ``.save(path)`` to a file.
+
+    Attributes:
+        html: the self-contained page.
+        epochs: the recorded epochs, one frame each.
+    """
+
+    def __init__(self, html: str, epochs: list[int], height: int = 620) -> None:
+        self.html = html
+        self.epochs = epochs
+        self.height = height
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (``.html``), atomically."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"the replay is an HTML page: give a path ending in .html: {path}")
+        return atomic_write(path, self.html)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return (
+            f'<iframe srcdoc="{escape(self.html, quote=True)}" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #e5e7eb;" '
+            'sandbox="allow-scripts"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<ReplayPage of {len(self)} snapshots, epochs {self.epochs[0]}-{self.epochs[-1]}>"
+
+
+def _sample_figure(model: Any, x: np.ndarray, target: list[float]) -> dict[str, Any]:
+    """Activations per layer and, per weight, its value and ∂L/∂w for one sample."""
+    for p in model.parameters():
+        p.grad = 0.0
+    a: list[Value] = [Value(float(v)) for v in x]
+    acts = [[_short(v.data) for v in a]]
+    for layer in model.layers:
+        a = layer._forward(a)
+        acts.append([_short(v.data) for v in a])
+    loss = sum(((o - t) ** 2 for o, t in zip(a, target)), Value(0.0))
+    loss.backward()
+    weights, grads = [], []
+    for layer in model.layers:
+        weights.append([[_short(w.data) for w in n.w] for n in layer.neurons])
+        grads.append([[_short(w.grad) for w in n.w] for n in layer.neurons])
+    return {"a": acts, "w": weights, "g": grads, "L": _short(loss.data)}
+
+
+def replay(
+    history: Any,
+    X: Any,
+    y: Any,
+    *,
+    sample: int = 0,
+    delay: float = 0.5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ReplayPage:
+    """The replay page of ``history`` (``fit(..., record_every=k)``) on data ``(X, y)``.
+
+    Args:
+        history: a :class:`~microgradx.nn.History` with snapshots.
+        X, y: the data (points and labels) shown with the boundary; two inputs draw
+            the boundary, others the loss and the network only.
+        sample: the row of ``X`` whose network figure is shown.
+        delay: seconds per snapshot when playing.
+        max_bytes: refuse a page larger than this.
+    """
+    from ..nn.train import predict
+    from .lesson import check_delay
+
+    snapshots = getattr(history, "snapshots", None)
+    model = getattr(history, "model", None)
+    if not snapshots or model is None:
+        raise ValueError(
+            "the history has no snapshots to replay: train with fit(..., record_every=k)"
+        )
+    if not hasattr(model, "layers"):
+        raise TypeError(f"replay draws an MLP's layers; got {type(model).__name__}")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != model.nin or len(X) != len(y) or not len(X):
+        raise ValueError(f"X must have shape (n, {model.nin}) and y n labels; got {X.shape}")
+    if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(X):
+        raise ValueError(f"sample must be a row of X, 0 to {len(X) - 1}; got {sample!r}")
+    delay = check_delay(delay)
+    work = copy.deepcopy(model)  # the trained model keeps its weights
+    work.eval()
+    params = work.parameters()
+    nout = work.layers[-1].nout
+    target = [float(y[sample])] if nout == 1 else [float(int(y[sample]) == k) for k in range(nout)]
+    boundary: dict[str, Any] | None = None
+    if X.shape[1] == 2:
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        pad = 0.1 * (hi - lo) + 1e-9
+        lo, hi = lo - pad, hi + pad
+        xs = np.linspace(lo[0], hi[0], GRID)
+        ys = np.linspace(hi[1], lo[1], GRID)  # top row first
+        grid = np.array([[gx, gy] for gy in ys for gx in xs])
+        classes = [int(c) for c in np.unique(predict_classes(y))]
+        boundary = {"n": GRID, "x0": lo[0], "x1": hi[0], "y0": lo[1], "y1": hi[1],
+                    "points": [[_short(a), _short(b), int(c)]
+                               for (a, b), c in zip(X.tolist(), predict_classes(y))],
+                    "classes": classes, "cells": []}  # fmt: skip
+    frames = []
+    for snap in snapshots:
+        for p, w in zip(params, snap["weights"].tolist()):
+            p.data = w
+        frame = {"epoch": snap["epoch"], "net": _sample_figure(work, X[sample], target)}
+        if boundary is not None:
+            cells = predict(work, grid)
+            boundary["cells"].append("".join(str(int(c) % 10) for c in cells))
+        frames.append(frame)
+    records = history.records
+    data = {
+        "epochs": [r["epoch"] for r in records],
+        "loss": [_short(r["loss"]) for r in records],
+        "frames": frames,
+        "boundary": boundary,
+        "sample": sample,
+        "x": [_short(v) for v in X[sample]],
+        "target": target,
+        "delay": round(delay * 1000),
+    }
+    parts = {
+        "title": f"Training, replayed: {len(frames)} snapshots",
+        "css": _static("lesson.css") + _static("replay.css"),
+        "js": _static("replay.js"),
+        "data": script_json(data),
+    }
+    page = _PLACEHOLDER.sub(lambda m: parts[m.group(1)], _static("replay.html"))
+    size = len(page.encode("utf-8"))
+    if size > max_bytes:
+        raise ValueError(
+            f"the replay page would be {size / 1e6:.1f} MB, more than max_bytes={max_bytes}; "
+            "record fewer snapshots (a larger record_every) or pass a larger max_bytes"
+        )
+    return ReplayPage(page, [f["epoch"] for f in frames])
+
+
+def predict_classes(y: np.ndarray) -> list[int]:
+    """Labels as class numbers: −1/1 labels (hinge) as 0/1, others as they are."""
+    y = np.asarray(y)
+    if set(np.unique(y).tolist()) <= {-1, 1}:
+        return [1 if v > 0 else 0 for v in y]
+    return [int(v) for v in y]
