@@ -80,9 +80,10 @@ class History:
 
     def replay(self, X: Any, y: Any, sample: int = 0, **options: Any) -> Any:
         """A page replaying the recorded epochs (see :func:`microgradx.viz.replay.replay`)."""
-        from ..viz.replay import replay  # the one place nn reaches the pages
+        from ..viz.replay import replay  # the pages, imported on first use
+        from .task import predict
 
-        return replay(self, X, y, sample=sample, **options)
+        return replay(self, X, y, classify=predict, sample=sample, **options)
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..engine import Value, no_grad
 from . import losses as L
 from .module import Module
 
@@ -168,3 +168,39 @@ def _describe(y: np.ndarray) -> str:
     if y.size == 0:
         return f"an empty array of shape {y.shape}"
     return f"shape {y.shape}, values from {y.min()!r} to {y.max()!r}"
+
+
+def predict(
+    model: Module, X: np.ndarray, raw: bool = False, threshold: float | None = None
+) -> np.ndarray:
+    """Predicted classes for every row of ``X`` (or the raw outputs with ``raw=True``).
+
+    Several outputs: the class with the largest output (argmax). One output: class 1
+    when it exceeds ``threshold`` — by default 0.5 for a sigmoid output (a
+    probability) and 0 otherwise (a score or logit). Evaluates in evaluation mode,
+    without building graphs when the model offers ``forward_batch``.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1 and model.nin == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != model.nin:
+        raise ValueError(f"X has shape {X.shape}; expected (n, {model.nin})")
+    was_training = model.training
+    model.eval()
+    try:
+        try:
+            out = model.forward_batch(X)
+        except NotImplementedError:
+            with no_grad():
+                rows = [model(x) for x in X.tolist()]
+            out = np.array([[v.data for v in (r if isinstance(r, list) else [r])] for r in rows])
+    finally:
+        model.train(was_training)
+    out = out.reshape(len(X), model.nout)
+    if raw:
+        return out
+    if model.nout > 1:
+        return by_argmax(out)
+    if threshold is None:
+        threshold = default_threshold(model)
+    return by_threshold(threshold)(out)

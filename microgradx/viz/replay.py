@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ def replay(
     X: Any,
     y: Any,
     *,
+    classify: Callable[[Any, np.ndarray], np.ndarray],
     sample: int = 0,
     delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -104,11 +106,12 @@ def replay(
         history: a :class:`~microgradx.nn.History` with snapshots.
         X, y: the data (points and labels) shown with the boundary; two inputs draw
             the boundary, others the loss and the network only.
+        classify: ``classify(model, points)`` -> each point's class (the boundary):
+            ``History.replay`` passes :func:`microgradx.nn.predict`.
         sample: the row of ``X`` whose network figure is shown.
         delay: seconds per snapshot when playing.
         max_bytes: refuse a page larger than this.
     """
-    from ..nn.train import predict
     from .lesson import check_delay
 
     snapshots = getattr(history, "snapshots", None)
@@ -150,7 +153,7 @@ def replay(
             p.data = w
         frame = {"epoch": snap["epoch"], "net": _sample_figure(work, X[sample], target)}
         if boundary is not None:
-            cells = predict(work, grid)
+            cells = classify(work, grid)
             boundary["cells"].append("".join(str(int(c) % 10) for c in cells))
         frames.append(frame)
     records = history.records
