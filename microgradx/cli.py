@@ -370,6 +370,9 @@ def _train_args(p) -> None:
     p.add_argument("--engine", default="scalar",
                    help="scalar (Value graphs, default) or tape (compiled, fast)")  # fmt: skip
     p.add_argument("-o", "--output", default=None, help="output directory (default runs/DATASET)")
+    p.add_argument("--replay", default=None, metavar="FILE.html",
+                   help="also write a page replaying the training: a slider over the epochs "
+                   "with the loss, the decision boundary and one sample's network")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     p.set_defaults(func=_run_train)
 
@@ -378,13 +381,14 @@ def _run_train(args) -> int:
     from .runs import train_toy
 
     out = Path(args.output or f"runs/{args.dataset}")
+    _check_outputs([("the replay page", "--replay", args.replay, [".html", ".htm"])])
     try:
         run = train_toy(
             out, dataset=args.dataset, samples=args.samples, noise=args.noise,
             hidden=_hidden_sizes(args.hidden), activation=args.activation, loss=args.loss,
             epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
             batch_size=args.batch_size or None, l2=args.l2, seed=args.seed,
-            engine=args.engine, progress=not args.no_progress,
+            engine=args.engine, progress=not args.no_progress, replay=args.replay,
         )  # fmt: skip
     except ValueError as exc:
         raise CLIError(str(exc)) from None

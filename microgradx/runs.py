@@ -182,6 +182,7 @@ def train_toy(
     seed: int = 0,
     engine: str = "scalar",
     progress: bool = True,
+    replay: str | Path | None = None,
 ) -> ToyRun:
     """Train an MLP on a toy dataset (see :data:`~microgradx.nn.DATASETS`); save to ``out``.
 
@@ -191,6 +192,9 @@ def train_toy(
     or written: ``ValueError`` for arguments the library refuses, ``OSError`` for an
     output directory that cannot take the files. Then prints the dataset and the
     model, trains and saves (the whole run at once, see :func:`save_run`).
+
+    ``replay``: also write a page replaying the training (``History.replay``, with
+    snapshots every ``epochs // 100`` epochs, at least every epoch) to this path.
     """
     if dataset not in nn.DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(nn.DATASETS)}")
@@ -223,7 +227,10 @@ def train_toy(
     history = nn.fit(
         model, X, y, loss=loss, optimizer=opt, epochs=epochs,
         batch_size=batch_size, l2=l2, seed=seed, engine=engine, progress=progress,
+        record_every=max(1, epochs // 100) if replay is not None else None,
     )  # fmt: skip
     scores = final_scores(model, X, y, loss, l2)
     files, notes = save_run(model, history, X, y, out)
+    if replay is not None:
+        files.append(history.replay(X, y, sample=0).save(replay))
     return ToyRun(model, history, scores, files, notes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 
 import pytest
 
@@ -137,3 +138,22 @@ def test_a_run_through_a_symlinked_folder_keeps_the_link(tmp_path, capsys):
     assert MLP.load(real / "model.json").nouts == [4, 1]
     assert (real / "notes.txt").read_text() == "the user's own notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "real"]
+
+
+def test_train_replay_writes_a_page_with_a_snapshot_per_recorded_epoch(tmp_path, capsys):
+    page = tmp_path / "train.html"
+    argv = ["train", "--hidden", "4", "--epochs", "12", "--samples", "20", "--no-progress",
+            "-o", str(tmp_path / "run"), "--replay", str(page)]  # fmt: skip
+    assert main(argv) == 0
+    assert str(page) in capsys.readouterr().out
+    html = page.read_text(encoding="utf-8")
+    assert "window.microgradx" in html and "<script src=" not in html  # offline, one file
+    # 12 epochs: a snapshot after every epoch (12 // 100 rounds up to every 1)
+    assert re.search(r"Training, replayed: 12 snapshots", html)
+
+
+def test_train_replay_with_a_wrong_suffix_is_refused_before_training(tmp_path, capsys):
+    argv = [*TINY, "-o", str(tmp_path / "run"), "--replay", str(tmp_path / "train.txt")]
+    assert main(argv) == 2
+    assert "--replay takes a file ending in .html" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written
