@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 __all__ = [
     "GraphStats",
     "count_nodes",
-    "edges",
-    "nodes",
     "stats",
     "topological_order",
     "users",
@@ -130,24 +128,6 @@ def count_nodes(
                 if alone + len(names) > limit:
                     break
     return alone + len(names)
-
-
-def nodes(root: Value) -> list[Value]:
-    """All nodes of the graph, leaves first (topological order)."""
-    return topological_order(root)
-
-
-def edges(root: Value) -> list[tuple[Value, Value, int]]:
-    """Every edge as ``(operand, result, position)``, in topological order.
-
-    ``position`` is the operand's index in ``result.children``; a node used twice
-    by one result (``a + a``) gives two edges.
-    """
-    return [
-        (child, node, i)
-        for node in topological_order(root)
-        for i, child in enumerate(node.children)
-    ]
 
 
 def users(root: Value) -> dict[Value, list[Value]]:
