@@ -423,3 +423,25 @@ def test_exports_hold_one_decoded_frame_at_a_time(fmt, tmp_path):
             assert gif.n_frames == 80 and gif.size == (1200, 900)
             gif.seek(79)
             assert gif.convert("RGB").getpixel((79 * 10 + 5, 200)) == (79 * 3 % 256, 40, 200)
+
+
+def test_pages_save_html_only_and_show_as_an_iframe(tmp_path, lecture):
+    import numpy as np
+
+    from microgradx import stepper
+    from microgradx.nn import MLP, fit
+
+    f, _ = lecture()
+    page = stepper(f)
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1])
+    history = fit(MLP(2, [3, 1], seed=0), X, y, epochs=2, record_every=1, progress=False)
+    replay = history.replay(X, y)
+    for what, p in (("stepper", page), ("replay", replay)):
+        with pytest.raises(ValueError, match=f"the {what} is an HTML page"):
+            p.save(tmp_path / f"{what}.txt")
+        assert not (tmp_path / f"{what}.txt").exists()
+        assert p.save(tmp_path / f"{what}.html").read_text(encoding="utf-8") == p.html
+        assert (
+            p._repr_html_().startswith("<iframe srcdoc=")
+            and 'sandbox="allow-scripts"' in p._repr_html_()
+        )

@@ -34,8 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write
 from ..autodiff import chain_rule_numbers
 from ..engine import Value
 from ..graph import count_nodes, topological_order
@@ -242,6 +244,38 @@ class Lesson:
             updated = tuple(dict.fromkeys(t.child for t in frame.terms)) or (self.root,)
             caption = f"{prefix} {k} of {n}: {self.backward_caption(frame)}"
             yield FrameState(dict(grads), frame.node, updated, caption)
+
+
+class HtmlPage:
+    """A self-contained page: inline in Jupyter (an iframe), ``.save(path)`` to a file.
+
+    Attributes:
+        html: the page, with its script, styles and data inside.
+        height: the inline frame's height in pixels.
+    """
+
+    what = "page"  #: what the page is, for messages
+
+    def __init__(self, html: str, height: int) -> None:
+        self.html = html
+        self.height = height
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (``.html``), atomically."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(
+                f"the {self.what} is an HTML page: give a path ending in .html, not {path}"
+            )
+        return atomic_write(path, self.html)
+
+    def _repr_html_(self) -> str:
+        """An iframe holding the page, so its script and styles stay its own."""
+        return (
+            f'<iframe srcdoc="{escape(self.html, quote=True)}" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #e5e7eb;" '
+            'sandbox="allow-scripts"></iframe>'
+        )
 
 
 def lesson(root: Value, options: dict[str, Any], bound: dict[int, str], forward: bool) -> Lesson:

@@ -15,14 +15,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_write
 from ..engine import Value
-from .lesson import DEFAULT_MAX_BYTES, _static, script_json
+from .lesson import DEFAULT_MAX_BYTES, HtmlPage, _static, script_json
 
 __all__ = ["GRID", "ReplayPage", "replay"]
 
@@ -36,7 +34,7 @@ def _short(x: float) -> float | None:
     return float(f"{x:.4g}") if np.isfinite(x) else None
 
 
-class ReplayPage:
+class ReplayPage(HtmlPage):
     """The replay page: inline in Jupyter, ``.save(path)`` to a file.
 
     Attributes:
@@ -44,29 +42,14 @@ class ReplayPage:
         epochs: the recorded epochs, one frame each.
     """
 
+    what = "replay"
+
     def __init__(self, html: str, epochs: list[int], height: int = 620) -> None:
-        self.html = html
+        super().__init__(html, height)
         self.epochs = epochs
-        self.height = height
 
     def __len__(self) -> int:
         return len(self.epochs)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (``.html``), atomically."""
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"the replay is an HTML page: give a path ending in .html: {path}")
-        return atomic_write(path, self.html)
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        return (
-            f'<iframe srcdoc="{escape(self.html, quote=True)}" '
-            f'style="width: 100%; height: {self.height}px; border: 1px solid #e5e7eb;" '
-            'sandbox="allow-scripts"></iframe>'
-        )
 
     def __repr__(self) -> str:
         return f"<ReplayPage of {len(self)} snapshots, epochs {self.epochs[0]}-{self.epochs[-1]}>"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from .drawing import DEFAULT_DPI, Drawing, _check_dpi, draw_frame
 from .lesson import (
     DEFAULT_MAX_BYTES,
     MAX_IMAGE_FRAMES,
+    HtmlPage,
     Lesson,
     check_cells,
     check_delay,
@@ -186,7 +186,7 @@ def _save_images(steps: Lesson, path: Path, fmt: str, delay: float, dpi: float) 
 # --- Jupyter -----------------------------------------------------------------------------
 
 
-class StepperPage:
+class StepperPage(HtmlPage):
     """The stepper page, shown inline in Jupyter; every step runs in the browser.
 
     Attributes:
@@ -195,10 +195,11 @@ class StepperPage:
         height: the inline frame's height in pixels.
     """
 
+    what = "stepper"
+
     def __init__(self, html: str, steps: Lesson, height: int) -> None:
-        self.html = html
+        super().__init__(html, height)
         self.captions = steps.captions()
-        self.height = height
         self._steps = steps
 
     @property
@@ -208,23 +209,6 @@ class StepperPage:
 
     def __len__(self) -> int:
         return len(self.captions)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (``.html``), atomically."""
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(
-                f"the stepper is an HTML page: give a path ending in .html, not {path}"
-            )
-        return atomic_write(path, self.html)
-
-    def _repr_html_(self) -> str:
-        """An iframe holding the page, so its script and styles stay its own."""
-        return (
-            f'<iframe srcdoc="{escape(self.html, quote=True)}" '
-            f'style="width: 100%; height: {self.height}px; border: 1px solid #e5e7eb;" '
-            'sandbox="allow-scripts"></iframe>'
-        )
 
     def __repr__(self) -> str:
         return f"<StepperPage of {len(self)} frames: {self.captions[0]}>"
