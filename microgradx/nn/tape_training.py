@@ -11,8 +11,12 @@ would cost more than the step itself on a compiled tape, so during
     ∂J/∂θ          ← the model's tape, backward from (1/m)·∂Lₖ/∂out, plus 2·l2·θ
     θ, state       ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
 
-The model is traced once (inputs → outputs) and the loss once per target (outputs →
-loss), so the large matrix products run once per step whatever the number of labels.
+The loss is traced once per target (outputs → loss, a handful of Values), and the
+model's tape (inputs → outputs) is written straight from its structure when the model
+is a plain :class:`~microgradx.nn.MLP`, :class:`~microgradx.nn.Layer` or
+:class:`~microgradx.nn.Neuron` (sizes and activations: see :func:`structure_tape`),
+so no scalar graph of the model is ever built; any other model is traced once. Either
+way the large matrix products run once per step whatever the number of labels.
 
 The update is the optimizer's own :meth:`~microgradx.nn.optim.Optimizer.rule`, the
 same code the scalar engine runs per Value, so both engines compute the same numbers
@@ -37,11 +41,11 @@ import numpy as np
 
 from ..engine import Value
 from ..engine import sum as value_sum
-from .module import Module
+from .module import ACTIVATIONS, LEAKY_SLOPE, MLP, Layer, Module, Neuron
 from .optim import Optimizer
 from .task import LossFn
 
-__all__ = ["TapeTraining"]
+__all__ = ["TapeTraining", "structure_tape"]
 
 # Each model's training tapes, kept across fit calls: "model" (inputs → outputs) and the
 # loss tapes by (loss function, target).
@@ -88,6 +92,8 @@ class TapeTraining:
         from ..tape import compile as compile_tape
 
         tape = self._tapes.get("model")
+        if tape is None or tape.n_inputs != n_inputs:
+            tape = self._tapes["model"] = structure_tape(self.model)
         if tape is None or tape.n_inputs != n_inputs:
             xs = [Value(0.0, f"x{j}") for j in range(n_inputs)]
             out = self.model(xs)
@@ -179,6 +185,48 @@ class TapeTraining:
             p.grad = g
         self.optimizer.load_state_arrays(self.states)
         self.stale = False
+
+
+def structure_tape(model: Module) -> Any:
+    """The model's tape written from its layers, or None when it must be traced.
+
+    For an ``MLP``, ``Layer`` or ``Neuron`` (exactly these classes: a subclass may
+    compute something else) without batch normalisation, whose parameters are, layer
+    by layer and neuron by neuron, the weights then the bias: one fused
+    ``Z = H·Wᵀ + b``, ``A = f(Z)`` per layer (:func:`microgradx.tape.stack.dense_stack`),
+    the same instructions tracing would produce, without a Value per weight.
+    Dropout is not expressed (``fit`` refuses the tape while it is active).
+    """
+    from ..tape.stack import DenseSpec, dense_stack
+
+    kind = type(model)
+    if kind is MLP:
+        if model.batch_norm:  # type: ignore[attr-defined]
+            return None
+        layers = list(model.layers)  # type: ignore[attr-defined]
+    elif kind is Layer:
+        layers = [model]
+    elif kind is Neuron:
+        layers = [model]
+    else:
+        return None
+    specs = []
+    for layer in layers:
+        if type(layer) is Neuron:
+            neurons = [layer]
+        elif type(layer) is Layer and layer.norm is None:
+            neurons = layer.neurons
+        else:
+            return None
+        act = layer.activation
+        fn = ACTIVATIONS[act]
+        if any(n.activation != act or n._act is not fn or n.nin != layer.nin for n in neurons):
+            return None
+        op = None if act == "linear" else act
+        specs.append(
+            DenseSpec(layer.nin, len(neurons), op, LEAKY_SLOPE if act == "leaky_relu" else None)
+        )
+    return dense_stack(model.nin, specs)
 
 
 def numeric_targets(targets: Sequence) -> np.ndarray | None:
