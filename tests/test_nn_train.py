@@ -172,7 +172,7 @@ def test_no_progress_prints_nothing(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"engine": "gpu"}, "unknown engine 'gpu'; accepted: 'scalar', 'tape'"),
+        ({"engine": "gpu"}, "unknown engine 'gpu'; accepted: 'auto', 'scalar', 'tape'"),
         ({"X": np.zeros((10, 3))}, r"shape \(10, 3\), but the model takes 2 inputs"),
         ({"y": np.zeros(9)}, r"10 rows but the labels have shape \(9,\)"),
         ({"X": np.full((10, 2), np.nan)}, r"contains nan \(row 0, column 0\)"),

@@ -221,3 +221,51 @@ def test_models_the_structure_cannot_express_are_traced():
         model = Doubled(2, [3, 1], seed=0)
         runs.append(nn.fit(model, X, y, epochs=3, engine=engine, progress=False).loss)
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12, atol=1e-12)
+
+
+# --- the default engine: the tape where it is exact, the scalar engine otherwise ---------
+
+
+def test_the_default_engine_is_the_tape_with_the_scalar_engines_numbers():
+    X, y = nn.make_moons(40, noise=0.1, seed=4)
+    runs = {}
+    for engine in ("auto", "scalar"):
+        model = nn.MLP(2, [5, 5, 3], activation="relu", seed=1)
+        kwargs = {} if engine == "auto" else {"engine": engine}
+        h = nn.fit(model, X, y % 3, epochs=4, batch_size=8, l2=1e-3, seed=0, progress=False,
+                   **kwargs)  # fmt: skip
+        runs[engine] = (h, [p.data for p in model.parameters()])
+    assert runs["auto"][0].info["engine"] == "tape"
+    assert runs["scalar"][0].info["engine"] == "scalar"
+    np.testing.assert_allclose(runs["auto"][0].loss, runs["scalar"][0].loss, rtol=1e-12)
+    np.testing.assert_allclose(runs["auto"][1], runs["scalar"][1], rtol=1e-12, atol=1e-12)
+
+
+class _Scaled(nn.MLP):
+    def __call__(self, x):
+        return super().__call__(x) * 0.5
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["custom loss", "dropout", "batch norm", "subclass", "some parameters"],
+)
+def test_the_default_engine_is_scalar_where_the_tape_does_not_apply(case, recwarn):
+    X, y = nn.make_moons(20, noise=0.1, seed=0)
+    model = {
+        "dropout": lambda: nn.MLP(2, [4, 1], dropout=0.2, seed=0),
+        "batch norm": lambda: nn.MLP(2, [4, 1], batch_norm=True, seed=0),
+        "subclass": lambda: _Scaled(2, [4, 1], seed=0),
+    }.get(case, lambda: nn.MLP(2, [4, 1], seed=0))()
+    kwargs = {}
+    if case == "custom loss":
+        kwargs["loss"] = lambda out, t: (out[0] - t) ** 2
+    if case == "some parameters":
+        kwargs["optimizer"] = nn.SGD(model.parameters()[1:], lr=0.1)
+    h = nn.fit(model, X, y, epochs=2, batch_size=10, progress=False, **kwargs)
+    assert h.info["engine"] == "scalar"
+    assert not [w for w in recwarn if "engine" in str(w.message)]  # chosen, not a fallback
+    # the built-in losses by name or as functions are the tape's
+    plain = nn.MLP(2, [4, 1], seed=0)
+    h = nn.fit(plain, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, progress=False)
+    assert h.info["engine"] == "tape"

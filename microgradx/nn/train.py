@@ -34,9 +34,10 @@ from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History, check_epochs
 from .init import Seed, make_rng
+from .losses import LOSSES
 from .module import Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
-from .tape_training import TapeTraining
+from .tape_training import TapeTraining, structure_tape
 from .task import LossFn, Task, by_argmax, by_threshold, default_threshold, make_task
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "make_task",
     "predict",
     "scalar_loss_and_grads",
+    "tape_applies",
     "tape_loss_and_grads",
 ]
 
@@ -226,7 +228,7 @@ def fit(
     progress: bool = True,
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
-    engine: str = "scalar",
+    engine: str = "auto",
     tol: float | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
@@ -252,11 +254,17 @@ def fit(
             learning-rate schedules are stepped once per epoch.
         seed: makes the mini-batch order reproducible.
         engine: how one batch's loss and gradients are computed: ``"scalar"``
-            (a Value graph per sample, the default for teaching) or ``"tape"``
-            (one traced graph replayed over numpy batches: same gradients, much
-            faster; no dropout). A model with batch normalisation trains on the
-            scalar engine, with a warning: the tape cannot express a graph that
-            mixes the samples of a batch.
+            (a Value graph per sample, the textbook loop) or ``"tape"`` (the
+            model's graph as a program replayed over numpy batches: same numbers,
+            much faster; no dropout). ``"auto"`` (the default) picks the fastest
+            exact one: the tape for an ``MLP``, ``Layer`` or ``Neuron`` with a
+            built-in loss, no dropout, no batch norm and an optimizer over all its
+            parameters (see :func:`tape_applies`), the scalar engine otherwise
+            (custom loss callables, dropout, batch norm, other Modules); the
+            results agree to rounding either way, and ``history.info["engine"]``
+            says which one ran. A model with batch normalisation trains on the
+            scalar engine (with a warning if ``"tape"`` was asked for): the tape
+            cannot express a graph that mixes the samples of a batch.
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
@@ -268,8 +276,8 @@ def fit(
     during the epoch (each batch before its update). The model trains in training
     mode and is left in evaluation mode (``model.eval()``) when ``fit`` returns.
     """
-    if engine not in ENGINES:
-        accepted = ", ".join(repr(e) for e in ENGINES)
+    if engine != "auto" and engine not in ENGINES:
+        accepted = ", ".join(repr(e) for e in ("auto", *ENGINES))
         raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
@@ -277,7 +285,6 @@ def fit(
     if engine == "tape" and couples:
         warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
         engine = "scalar"
-    step_fn = ENGINES[engine]
     check_epochs(epochs)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -319,6 +326,9 @@ def fit(
         if monitor == "val_loss" and validation is None:
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
+    if engine == "auto":
+        engine = "tape" if tape_applies(model, task.loss_fn, opt) else "scalar"
+    step_fn = ENGINES[engine]
     callbacks = list(callbacks)
     # engine="tape": weights, gradients and optimizer state in arrays while training
     # (see nn/tape_training.py); the Values are brought up to date when someone looks
@@ -415,6 +425,21 @@ def fit(
         history.info["restored_epoch"] = best_epoch
     return history
 
+
+def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
+    """Whether ``fit(engine="auto")`` trains on the tape: the model's program can be
+    written from its layers (an ``MLP``, ``Layer`` or ``Neuron`` without batch norm),
+    the loss is a built-in one, dropout is off and the optimizer updates exactly the
+    model's parameters, so the tape computes the scalar engine's numbers, faster."""
+    return (
+        loss_fn in _BUILT_IN_LOSSES
+        and not getattr(model, "dropout", 0.0)
+        and structure_tape(model) is not None
+        and TapeTraining.accepts(model, optimizer)
+    )
+
+
+_BUILT_IN_LOSSES = frozenset(LOSSES.values())
 
 # --- predictions ----------------------------------------------------------------------------
 
