@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,8 @@ from .optim import Optimizer
 from .task import LossFn
 
 __all__ = ["TapeTraining", "structure_tape"]
+
+_data = attrgetter("data")
 
 # Each model's training tapes, kept across fit calls: "model" (inputs → outputs) and the
 # loss tapes by (loss function, target).
@@ -66,18 +69,18 @@ class TapeTraining:
         self, model: Module, optimizer: Optimizer, loss_fn: LossFn, targets: Sequence
     ) -> None:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
-        self.params: list[Value] = model.parameters()
-        self.data = np.array([p.data for p in self.params], dtype=float)
+        # the optimizer's list: the model's parameters, in order (see accepts)
+        self.params: list[Value] = list(optimizer.params)
+        self.data = np.fromiter(map(_data, self.params), float, len(self.params))
         self.grad = np.zeros(len(self.params))
         self.states = optimizer.state_arrays()
         self.stale = False  # True while the Values lag behind the arrays
         self.targets = list(targets)
         self._numeric = numeric_targets(self.targets)  # grouped with numpy each step
-        cache = _TAPES.setdefault(model, {})
-        if cache.get("params") != [id(p) for p in self.params]:  # a changed model: retrace
-            cache.clear()
-            cache["params"] = [id(p) for p in self.params]
-        self._tapes: dict[Any, Any] = cache
+        # the program written from the model's layers (cheap: made afresh each fit), or
+        # traced tapes kept across fit calls and checked against the parameters
+        self._structure = structure_tape(model)
+        self._tapes: dict[Any, Any] = _TAPES.setdefault(model, {})
         self._last_groups: tuple[np.ndarray, list] | None = None
 
     @staticmethod
@@ -85,16 +88,18 @@ class TapeTraining:
         """Whether the optimizer updates exactly the model's parameters, in order."""
         mine = model.parameters()
         theirs = optimizer.params
-        return len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
+        return _same(mine, theirs)
 
     def _model_tape(self, n_inputs: int) -> Any:
         """The model's forward graph for one sample: inputs → outputs (watched)."""
         from ..tape import compile as compile_tape
 
+        if self._structure is not None:
+            return self._structure
         tape = self._tapes.get("model")
-        if tape is None or tape.n_inputs != n_inputs:
-            tape = self._tapes["model"] = structure_tape(self.model)
-        if tape is None or tape.n_inputs != n_inputs:
+        if tape is not None and (tape.n_inputs != n_inputs or not _same(tape.params, self.params)):
+            tape = None  # a changed model: retrace
+        if tape is None:
             xs = [Value(0.0, f"x{j}") for j in range(n_inputs)]
             out = self.model(xs)
             outs = [out] if isinstance(out, Value) else list(out)
@@ -112,14 +117,14 @@ class TapeTraining:
         from ..graph import topological_order
         from ..tape import compile as compile_tape
 
-        found = self._tapes.get((self.loss_fn, key))
+        found = self._tapes.get((self.loss_fn, self.model.nout, key))
         if found is None:
             outs = [Value(0.0, f"out{j}") for j in range(self.model.nout)]
             loss = self.loss_fn(outs, target)
             reached = set(topological_order(loss))
             cols = [j for j, o in enumerate(outs) if o in reached]
             tape = compile_tape(loss, [outs[j] for j in cols]) if cols else None
-            found = self._tapes[(self.loss_fn, key)] = (tape, cols, loss.data)
+            found = self._tapes[(self.loss_fn, self.model.nout, key)] = (tape, cols, loss.data)
         return found
 
     def _groups(self, idx: np.ndarray) -> list[tuple[Any, Any, np.ndarray]]:
@@ -227,6 +232,11 @@ def structure_tape(model: Module) -> Any:
             DenseSpec(layer.nin, len(neurons), op, LEAKY_SLOPE if act == "leaky_relu" else None)
         )
     return dense_stack(model.nin, specs)
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    """Whether two lists hold the same objects, in order."""
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 def numeric_targets(targets: Sequence) -> np.ndarray | None:

@@ -35,7 +35,7 @@ from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History, check_epochs
 from .init import Seed, make_rng
 from .losses import LOSSES
-from .module import Module
+from .module import Layer, Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
 from .tape_training import TapeTraining, structure_tape
 from .task import LossFn, Task, by_argmax, by_threshold, default_threshold, make_task
@@ -326,14 +326,16 @@ def fit(
         if monitor == "val_loss" and validation is None:
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
+    # the tape trains on arrays when the optimizer updates exactly the model's parameters
+    on_arrays = engine != "scalar" and TapeTraining.accepts(model, opt)
     if engine == "auto":
-        engine = "tape" if tape_applies(model, task.loss_fn, opt) else "scalar"
+        engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn) else "scalar"
     step_fn = ENGINES[engine]
     callbacks = list(callbacks)
     # engine="tape": weights, gradients and optimizer state in arrays while training
     # (see nn/tape_training.py); the Values are brought up to date when someone looks
     arrays = None
-    if engine == "tape" and TapeTraining.accepts(model, opt):
+    if engine == "tape" and on_arrays:
         arrays = TapeTraining(model, opt, task.loss_fn, task.targets)
     looks = (
         val_task is not None
@@ -348,7 +350,7 @@ def fit(
               "batch_size": batch_size, "l2": l2, "samples": n, "tol": tol}
     )  # fmt: skip
     best, best_epoch, best_state = math.inf, 0, None
-    layer_sizes = [len(layer.parameters()) for layer in _layers(model)]
+    layer_sizes = [_count(layer) for layer in _layers(model)]
     bar = _Progress(epochs, progress)
     history.stop_reason = "epochs"
     try:
@@ -431,11 +433,14 @@ def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
     written from its layers (an ``MLP``, ``Layer`` or ``Neuron`` without batch norm),
     the loss is a built-in one, dropout is off and the optimizer updates exactly the
     model's parameters, so the tape computes the scalar engine's numbers, faster."""
+    return _tape_fits(model, loss_fn) and TapeTraining.accepts(model, optimizer)
+
+
+def _tape_fits(model: Module, loss_fn: LossFn) -> bool:
     return (
         loss_fn in _BUILT_IN_LOSSES
         and not getattr(model, "dropout", 0.0)
         and structure_tape(model) is not None
-        and TapeTraining.accepts(model, optimizer)
     )
 
 
@@ -463,6 +468,13 @@ def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> lis
 
 def _layers(model: Module) -> list[Module]:
     return getattr(model, "layers", None) or [model]
+
+
+def _count(layer: Module) -> int:
+    """How many parameters ``layer`` has (without listing them for a plain Layer)."""
+    if type(layer) is Layer and layer.norm is None:  # type: ignore[attr-defined]
+        return (layer.nin + 1) * layer.nout
+    return len(layer.parameters())
 
 
 def _norms(flat: np.ndarray, sizes: list[int]) -> list[float]:
