@@ -269,3 +269,20 @@ def test_the_default_engine_is_scalar_where_the_tape_does_not_apply(case, recwar
     plain = nn.MLP(2, [4, 1], seed=0)
     h = nn.fit(plain, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, progress=False)
     assert h.info["engine"] == "tape"
+
+
+def test_hinge_on_arrays_is_the_closed_form_and_the_scalar_losses():
+    from microgradx import Value
+    from microgradx.nn.tape_training import _hinge
+
+    s = np.array([2.0, 1.0, 0.5, -0.25, -1.0, 1.0])
+    t = np.array([1.0, 1.0, 1.0, -1.0, 1.0, -1.0])  # margins 1 − t·s: −1, 0, .5, .75, 2, 2
+    total, ds = _hinge(s, t)
+    closed = np.maximum(0.0, 1.0 - t * s)
+    assert total == pytest.approx(closed.sum(), rel=1e-15)
+    np.testing.assert_array_equal(ds[:, 0], np.where(t * s < 1.0, -t, 0.0))
+    for k in range(len(s)):  # each sample as the scalar engine sees it
+        v = Value(float(s[k]))
+        loss = nn.hinge(v, float(t[k]))
+        loss.backward()
+        assert (loss.data, v.grad) == (closed[k], ds[k, 0])

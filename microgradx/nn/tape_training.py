@@ -42,6 +42,7 @@ import numpy as np
 
 from ..engine import Value
 from ..engine import sum as value_sum
+from .losses import hinge
 from .module import ACTIVATIONS, LEAKY_SLOPE, MLP, Layer, Module, Neuron
 from .optim import Optimizer
 from .task import LossFn
@@ -82,6 +83,13 @@ class TapeTraining:
         self._structure = structure_tape(model)
         self._tapes: dict[Any, Any] = _TAPES.setdefault(model, {})
         self._last_groups: tuple[np.ndarray, list] | None = None
+        # hinge on ±1 labels, written in numpy (the loss tape's arithmetic, op for op)
+        self._hinge = (
+            self._numeric.astype(float)
+            if loss_fn is hinge
+            and (self._numeric is not None and set(np.unique(self._numeric).tolist()) <= {-1, 1})
+            else None
+        )
 
     @staticmethod
     def accepts(model: Module, optimizer: Optimizer) -> bool:
@@ -154,7 +162,24 @@ class TapeTraining:
         # forward through the model once for all rows ...
         run = self._model_tape(X.shape[1]).forward(X, params=self.data)
         outputs = run.watched
-        # ... each sample's loss and ∂Lₖ/∂outputs, one small tape per target ...
+        # ... each sample's loss and ∂Lₖ/∂outputs: hinge written out, else one small
+        # tape per target ...
+        if self._hinge is not None:
+            total, seeds = _hinge(outputs[:, 0], self._hinge[idx])
+        else:
+            total, seeds = self._loss_tapes(outputs, idx)
+        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
+        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
+        if l2:
+            grad = grad + 2.0 * l2 * self.data
+        self.grad = grad
+        self.data, self.states = self.optimizer.step_arrays(self.data, grad, self.states)
+        self.stale = True
+        return total * inv, outputs
+
+    def _loss_tapes(self, outputs: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σₖ Lₖ and ∂Lₖ/∂outputs for every row, from one loss tape per target."""
+        m = len(outputs)
         seeds = np.zeros_like(outputs)
         total = 0.0
         for key, target, rows in self._groups(idx):
@@ -172,14 +197,7 @@ class TapeTraining:
                 seeds[:] = g.inputs
             else:
                 seeds[rows] = g.inputs
-        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
-        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
-        if l2:
-            grad = grad + 2.0 * l2 * self.data
-        self.grad = grad
-        self.data, self.states = self.optimizer.step_arrays(self.data, grad, self.states)
-        self.stale = True
-        return total * inv, outputs
+        return total, seeds
 
     def sync(self) -> None:
         """Write the arrays back: parameters' ``.data`` and ``.grad``, the optimizer's state."""
@@ -232,6 +250,14 @@ def structure_tape(model: Module) -> Any:
             DenseSpec(layer.nin, len(neurons), op, LEAKY_SLOPE if act == "leaky_relu" else None)
         )
     return dense_stack(model.nin, specs)
+
+
+def _hinge(s: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    """Σₖ max(0, 1 − sₖ·tₖ) and ∂Lₖ/∂sₖ = −tₖ where the margin is positive (else 0),
+    as the scalar engine computes ``(1.0 - s * t).relu()`` and its backward pass."""
+    margin = 1.0 - s * t
+    loss = np.maximum(margin, 0.0) + 0.0
+    return float(loss.sum()), np.where(margin <= 0.0, 0.0, -t)[:, None]
 
 
 def _same(a: Sequence, b: Sequence) -> bool:
