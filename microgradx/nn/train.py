@@ -281,7 +281,8 @@ def fit(
         raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
-    couples = _couples_samples(model)
+    # a model the tape can write from its layers has no batch norm (and needs no walk)
+    couples = structure_tape(model) is None and _couples_samples(model)
     if engine == "tape" and couples:
         warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
         engine = "scalar"
@@ -327,7 +328,9 @@ def fit(
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
     # the tape trains on arrays when the optimizer updates exactly the model's parameters
-    on_arrays = engine != "scalar" and TapeTraining.accepts(model, opt)
+    # (true by construction for an optimizer named here: it was made from them)
+    made_here = not isinstance(optimizer, Optimizer)
+    on_arrays = engine != "scalar" and (made_here or TapeTraining.accepts(model, opt))
     if engine == "auto":
         engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn) else "scalar"
     step_fn = ENGINES[engine]
