@@ -13,7 +13,9 @@ with weights Wₗ (nₗ × kₗ), biases bₗ and activation fₗ,
 The instructions are the compiler's own :class:`~microgradx.tape.compiler.Linear`
 (weights read from the parameter vector as views) and every step is the runner's
 fused-layer arithmetic in the same order, so the numbers equal those of the traced
-tape exactly. The parameter vector is laid out as neuron-major rows: for each layer,
+tape (relu takes a shorter path with the same numbers: ``max(z, 0)`` forward, and
+backward the upstream gradient with exactly 0 where ``a ≤ 0``, as the scalar engine
+gates it). The parameter vector is laid out as neuron-major rows: for each layer,
 for each neuron, its k weights then its bias (the order of ``model.parameters()``
 for the layers of :mod:`microgradx.nn`).
 """
@@ -85,7 +87,12 @@ class DenseStack:
                 W = ins.gather_weights(params)
                 Z = H @ W.T
                 Z += ins.gather_bias(params)
-                A = Z if ins.act is None else ins.act.np_f(Z, *_extra(ins))
+                if ins.act is None:
+                    A = Z
+                elif ins.act.name == "relu":  # max(z, 0): one pass (signed zeros aside)
+                    A = np.maximum(Z, 0.0)
+                else:
+                    A = ins.act.np_f(Z, *_extra(ins))
                 saved.append((H, W, Z, A))
                 H = A
         return StackRun(X, saved, H)
@@ -103,7 +110,15 @@ class DenseStack:
             for k in range(len(self.program) - 1, -1, -1):
                 ins = self.program[k]
                 H, W, Z, A = saved[k]
-                dZ = dA if ins.act is None else dA * ins.act.np_df(A, Z, *_extra(ins))[0]
+                if ins.act is None:
+                    dZ = dA
+                elif ins.act.name == "relu":
+                    # relu′ = 0 where z ≤ 0 (there a ≤ 0 too), else 1; a switched-off unit
+                    # passes exactly 0, as the scalar engine's gated chain rule does
+                    dZ = dA
+                    np.copyto(dZ, 0.0, where=np.less_equal(A, 0.0))
+                else:
+                    dZ = dA * ins.act.np_df(A, Z, *_extra(ins))[0]
                 ins.add_weights(grads, dZ.T @ H)
                 ins.add_bias(grads, np.ones(len(dZ)) @ dZ)  # column sums, one BLAS pass
                 if k:  # the inputs' gradient is not needed
