@@ -230,6 +230,7 @@ def fit(
     seed: Seed = 0,
     engine: str = "auto",
     tol: float | None = None,
+    grad_norm_every: int | None = 1,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -268,6 +269,14 @@ def fit(
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
+        grad_norm_every: how often ``history.grad_norm`` is computed (each layer's
+            ‖∂J/∂θ‖₂ at the epoch's last step): ``1`` (the default) every epoch, ``k``
+            every k-th epoch plus the first and the last (the other epochs record
+            ``None``), ``None`` never. Each computation is one pass over the
+            gradient: on the tape a few vector operations on the array ``fit``
+            holds (microseconds), on the scalar engine a walk over the parameters'
+            ``.grad`` (far less than building an epoch's graphs). ``tol`` checks
+            the gradient every epoch whatever this says.
 
     ``history.stop_reason`` says why training ended: ``"epochs"`` (all of them
     ran), ``"tol"``, ``"early_stopping"`` or ``"callback"``.
@@ -299,6 +308,14 @@ def fit(
         isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
     ):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
+    if grad_norm_every is not None and (
+        isinstance(grad_norm_every, bool)
+        or not isinstance(grad_norm_every, int)
+        or grad_norm_every < 1
+    ):
+        raise ValueError(
+            f"grad_norm_every must be None or a positive int, got {grad_norm_every!r}"
+        )
     X, y = _check_data(model, X, y)
     size = batch_size or len(X)
     if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
@@ -375,10 +392,14 @@ def fit(
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
                     correct += int(np.sum(task.decide(outputs) == task.classes[idx]))
-            # the gradient norms of the epoch's last step
-            grad_norm = (
-                layer_grad_norms(model) if arrays is None else _norms(arrays.grad, layer_sizes)
-            )
+            # the gradient norms of the epoch's last step, at the asked cadence
+            grad_norm = None
+            if grad_norm_every is not None and (
+                epoch % grad_norm_every == 0 or epoch in (1, epochs)
+            ):
+                grad_norm = (
+                    layer_grad_norms(model) if arrays is None else _norms(arrays.grad, layer_sizes)
+                )
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "loss": loss_sum / n,
@@ -411,7 +432,7 @@ def fit(
                     history.stopped_early = epoch
                     stop = True
                     history.stop_reason = "early_stopping"
-            if tol is not None and math.hypot(*grad_norm) < tol:
+            if tol is not None and _total_norm(grad_norm, model, arrays) < tol:
                 history.stop_reason = "tol"
                 stop = True
             if stop:
@@ -467,6 +488,17 @@ def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> lis
     else:
         flat = np.asarray(grads if isinstance(grads, np.ndarray) else list(grads), dtype=float)
     return _norms(flat.ravel(), [len(params) for params in per_layer])
+
+
+def _total_norm(
+    per_layer: list[float] | None, model: Module, arrays: TapeTraining | None
+) -> float:
+    """‖∂J/∂θ‖₂ over all parameters: from the layers' norms when this epoch has them."""
+    if per_layer is not None:
+        return math.hypot(*per_layer)
+    if arrays is not None:
+        return float(np.sqrt(np.dot(arrays.grad, arrays.grad)))
+    return math.hypot(*layer_grad_norms(model))
 
 
 def _layers(model: Module) -> list[Module]:
