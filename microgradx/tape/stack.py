@@ -47,7 +47,9 @@ class DenseSpec:
 class StackRun:
     """A forward pass over a batch, kept for :meth:`DenseStack.backward`.
 
-    ``watched``: the last layer's outputs for every row, shape ``(batch, nout)``.
+    ``watched``: the last layer's outputs for every row, shape ``(batch, nout)``. The
+    hidden layers' arrays are the stack's work arrays: run the backward pass before
+    the next forward pass.
     """
 
     def __init__(self, X: np.ndarray, saved: list, watched: np.ndarray) -> None:
@@ -67,6 +69,17 @@ class DenseStack:
 
     def __init__(self, program: list[Linear], n_inputs: int, n_params: int) -> None:
         self.program, self.n_inputs, self.n_params = program, n_inputs, n_params
+        # work arrays by (layer, role, shape), reused from step to step: fresh arrays of
+        # megabytes each step are handed back to the operating system and faulted in
+        # again, which costs a third of a step of a 256-wide layer over 1,000 rows
+        self._work: dict[tuple[int, str, tuple[int, ...]], np.ndarray] = {}
+
+    def _buffer(self, k: int, role: str, shape: tuple[int, ...]) -> np.ndarray:
+        key = (k, role, shape)
+        found = self._work.get(key)
+        if found is None:
+            found = self._work[key] = np.empty(shape)
+        return found
 
     def __repr__(self) -> str:
         return (
@@ -82,15 +95,19 @@ class DenseStack:
             raise ValueError(f"params must have shape ({self.n_params},), got {params.shape}")
         saved = []
         H = X
+        last = len(self.program) - 1
         with np.errstate(all="ignore"):
-            for ins in self.program:
+            for k, ins in enumerate(self.program):
                 W = ins.gather_weights(params)
-                Z = H @ W.T
+                if k < last:  # the outputs (returned) are a fresh array
+                    Z = np.matmul(H, W.T, out=self._buffer(k, "Z", (len(H), len(W))))
+                else:
+                    Z = H @ W.T
                 Z += ins.gather_bias(params)
                 if ins.act is None:
                     A = Z
                 elif ins.act.name == "relu":  # max(z, 0): one pass (signed zeros aside)
-                    A = np.maximum(Z, 0.0)
+                    A = np.maximum(Z, 0.0, out=Z if k < last else None)
                 else:
                     A = ins.act.np_f(Z, *_extra(ins))
                 saved.append((H, W, Z, A))
@@ -119,10 +136,15 @@ class DenseStack:
                     np.copyto(dZ, 0.0, where=np.less_equal(A, 0.0))
                 else:
                     dZ = dA * ins.act.np_df(A, Z, *_extra(ins))[0]
-                ins.add_weights(grads, dZ.T @ H)
+                dW = np.matmul(dZ.T, H, out=self._buffer(k, "dW", W.shape))
+                ins.add_weights(grads, dW)
                 ins.add_bias(grads, np.ones(len(dZ)) @ dZ)  # column sums, one BLAS pass
                 if k:  # the inputs' gradient is not needed
-                    dA = dZ * W if len(W) == 1 else dZ @ W
+                    dH = self._buffer(k, "dH", (len(dZ), W.shape[1]))
+                    if len(W) == 1:
+                        dA = np.multiply(dZ, W, out=dH)
+                    else:
+                        dA = np.matmul(dZ, W, out=dH)
         return StackGrads(grads)
 
 
