@@ -7,11 +7,12 @@ would cost more than the step itself on a compiled tape, so during
 (velocities, moments) live in numpy arrays:
 
     outputs        ← the model's tape, forward over the batch (θ read from the array)
-    Lₖ, ∂Lₖ/∂out   ← one small tape per target: the loss as a function of the outputs
+    Lₖ, ∂Lₖ/∂out   ← the loss as a function of the outputs: hinge on ±1 labels in
+                     numpy, any other loss by one small tape per target
     ∂J/∂θ          ← the model's tape, backward from (1/m)·∂Lₖ/∂out, plus 2·l2·θ
     θ, state       ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
 
-The loss is traced once per target (outputs → loss, a handful of Values), and the
+A loss tape is traced once per target (outputs → loss, a handful of Values), and the
 model's tape (inputs → outputs) is written straight from its structure when the model
 is a plain :class:`~microgradx.nn.MLP`, :class:`~microgradx.nn.Layer` or
 :class:`~microgradx.nn.Neuron` (sizes and activations: see :func:`structure_tape`),
