@@ -286,3 +286,12 @@ def test_hinge_on_arrays_is_the_closed_form_and_the_scalar_losses():
         loss = nn.hinge(v, float(t[k]))
         loss.backward()
         assert (loss.data, v.grad) == (closed[k], ds[k, 0])
+
+
+def test_hinge_as_a_function_on_two_outputs_is_refused_as_the_scalar_engine_refuses_it():
+    X, y = nn.make_moons(12, noise=0.1, seed=0)
+    for engine in ("scalar", "tape"):
+        model = nn.MLP(2, [3, 2], seed=0)
+        with pytest.raises(ValueError, match="hinge takes one prediction, got 2"):
+            nn.fit(model, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, engine=engine,
+                   progress=False)  # fmt: skip

@@ -88,6 +88,7 @@ class TapeTraining:
         self._hinge = (
             self._numeric.astype(float)
             if loss_fn is hinge
+            and model.nout == 1
             and (self._numeric is not None and set(np.unique(self._numeric).tolist()) <= {-1, 1})
             else None
         )
