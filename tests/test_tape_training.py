@@ -179,6 +179,7 @@ def test_the_structure_built_tape_equals_the_traced_one_and_numpy(make):
 
 def test_fit_on_the_tape_builds_no_graph_of_the_model_and_matches_tracing(monkeypatch):
     from microgradx.nn import tape_training
+    from microgradx.nn import train as train_module
 
     X, y = nn.make_moons(50, noise=0.1, seed=3)
 
@@ -196,9 +197,19 @@ def test_fit_on_the_tape_builds_no_graph_of_the_model_and_matches_tracing(monkey
 
         m.setattr(nn.MLP, "__call__", refuse)
         structure = run("tape")
+    calls = []
     with monkeypatch.context() as m:
-        m.setattr(tape_training, "structure_tape", lambda model: None)  # trace instead
+        for module in (tape_training, train_module):  # trace instead
+            m.setattr(module, "structure_tape", lambda model: None)
+        call = nn.MLP.__call__
+
+        def counted(self, x):
+            calls.append(1)
+            return call(self, x)
+
+        m.setattr(nn.MLP, "__call__", counted)
         traced = run("tape")
+    assert len(calls) == 1  # traced once
     for a, b in zip(structure, traced):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(structure, scalar):

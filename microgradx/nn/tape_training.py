@@ -51,6 +51,7 @@ from .task import LossFn
 __all__ = ["TapeTraining", "structure_tape"]
 
 _data = attrgetter("data")
+_ASK = object()  # TapeTraining(structure=...) not given: ask structure_tape
 
 # Each model's training tapes, kept across fit calls: "model" (inputs → outputs) and the
 # loss tapes by (loss function, target).
@@ -65,10 +66,16 @@ class TapeTraining:
         optimizer: an optimizer over the model's parameters, in the model's order.
         loss_fn: ``loss(outputs, target) -> Value`` for one sample.
         targets: every sample's target (as the training task gives them).
+        structure: the model's :func:`structure_tape` if the caller has it already.
     """
 
     def __init__(
-        self, model: Module, optimizer: Optimizer, loss_fn: LossFn, targets: Sequence
+        self,
+        model: Module,
+        optimizer: Optimizer,
+        loss_fn: LossFn,
+        targets: Sequence,
+        structure: Any = _ASK,
     ) -> None:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         # the optimizer's list: the model's parameters, in order (see accepts)
@@ -81,7 +88,7 @@ class TapeTraining:
         self._numeric = numeric_targets(self.targets)  # grouped with numpy each step
         # the program written from the model's layers (cheap: made afresh each fit), or
         # traced tapes kept across fit calls and checked against the parameters
-        self._structure = structure_tape(model)
+        self._structure = structure_tape(model) if structure is _ASK else structure
         self._tapes: dict[Any, Any] = _TAPES.setdefault(model, {})
         self._last_groups: tuple[np.ndarray, list] | None = None
         # hinge on ±1 labels, written in numpy (the loss tape's arithmetic, op for op)

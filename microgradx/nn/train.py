@@ -291,7 +291,8 @@ def fit(
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
     # a model the tape can write from its layers has no batch norm (and needs no walk)
-    couples = structure_tape(model) is None and _couples_samples(model)
+    stack = structure_tape(model)  # the tape written from the layers, if it can be
+    couples = stack is None and _couples_samples(model)
     if engine == "tape" and couples:
         warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
         engine = "scalar"
@@ -349,14 +350,14 @@ def fit(
     made_here = not isinstance(optimizer, Optimizer)
     on_arrays = engine != "scalar" and (made_here or TapeTraining.accepts(model, opt))
     if engine == "auto":
-        engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn) else "scalar"
+        engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn, stack) else "scalar"
     step_fn = ENGINES[engine]
     callbacks = list(callbacks)
     # engine="tape": weights, gradients and optimizer state in arrays while training
     # (see nn/tape_training.py); the Values are brought up to date when someone looks
     arrays = None
     if engine == "tape" and on_arrays:
-        arrays = TapeTraining(model, opt, task.loss_fn, task.targets)
+        arrays = TapeTraining(model, opt, task.loss_fn, task.targets, structure=stack)
     looks = (
         val_task is not None
         or early_stopping is not None
@@ -457,15 +458,12 @@ def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
     written from its layers (an ``MLP``, ``Layer`` or ``Neuron`` without batch norm),
     the loss is a built-in one, dropout is off and the optimizer updates exactly the
     model's parameters, so the tape computes the scalar engine's numbers, faster."""
-    return _tape_fits(model, loss_fn) and TapeTraining.accepts(model, optimizer)
+    stack = structure_tape(model)
+    return _tape_fits(model, loss_fn, stack) and TapeTraining.accepts(model, optimizer)
 
 
-def _tape_fits(model: Module, loss_fn: LossFn) -> bool:
-    return (
-        loss_fn in _BUILT_IN_LOSSES
-        and not getattr(model, "dropout", 0.0)
-        and structure_tape(model) is not None
-    )
+def _tape_fits(model: Module, loss_fn: LossFn, stack: Any) -> bool:
+    return loss_fn in _BUILT_IN_LOSSES and not getattr(model, "dropout", 0.0) and stack is not None
 
 
 _BUILT_IN_LOSSES = frozenset(LOSSES.values())
