@@ -463,10 +463,9 @@ def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
 
 
 def _tape_fits(model: Module, loss_fn: LossFn, stack: Any) -> bool:
-    return loss_fn in _BUILT_IN_LOSSES and not getattr(model, "dropout", 0.0) and stack is not None
+    built_in = any(loss_fn is f for f in LOSSES.values())  # by identity: any callable
+    return built_in and not getattr(model, "dropout", 0.0) and stack is not None
 
-
-_BUILT_IN_LOSSES = frozenset(LOSSES.values())
 
 # --- predictions ----------------------------------------------------------------------------
 
