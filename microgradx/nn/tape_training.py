@@ -89,6 +89,7 @@ class TapeTraining:
         # the program written from the model's layers (cheap: made afresh each fit), or
         # traced tapes kept across fit calls and checked against the parameters
         self._structure = structure_tape(model) if structure is _ASK else structure
+        self._checked: Any = None  # the traced tape, once checked against self.params
         self._tapes: dict[Any, Any] = _TAPES.setdefault(model, {})
         self._last_groups: tuple[np.ndarray, list] | None = None
         # hinge on ±1 labels, written in numpy (the loss tape's arithmetic, op for op)
@@ -114,6 +115,8 @@ class TapeTraining:
         if self._structure is not None:
             return self._structure
         tape = self._tapes.get("model")
+        if tape is not None and tape is self._checked:
+            return tape
         if tape is not None and (tape.n_inputs != n_inputs or not _same(tape.params, self.params)):
             tape = None  # a changed model: retrace
         if tape is None:
@@ -123,6 +126,7 @@ class TapeTraining:
             # the tape's output only has to reach every output: their sum does
             top = outs[0] if len(outs) == 1 else value_sum(outs)
             tape = self._tapes["model"] = compile_tape(top, xs, self.params, watch=outs)
+        self._checked = tape  # checked against this training's parameters once
         return tape
 
     def _loss_tape(self, key: Any, target: Any) -> tuple[Any, list[int], float]:
