@@ -2,6 +2,7 @@
 
     python benchmarks/bench_tape.py            # or: make bench
     python benchmarks/bench_tape.py --quick    # two widths, two batches, one round
+    python benchmarks/bench_tape.py --whole-call   # only the fit-against-PyTorch table
 
 The workload is one step of full-batch gradient descent for ``MLP(2, [w, w, 1])``
 (relu hidden layers, linear output) on ``b`` moons points, for widths w = 16, 64, 256
@@ -19,6 +20,12 @@ All three use one BLAS thread. Before timing, each width is checked: three steps
 each engine from the same weights reach the same losses and weights. Then every
 cell is timed in interleaved rounds (medians). A second table times compiling the
 tape against building the scalar graph it traces.
+
+A third table times what a user waits for: the whole call ``fit(model, X, y,
+epochs=20)`` with its defaults (hinge, SGD with lr 0.1, full batch, the default
+engine; ``progress=False``), setup and the final write-back into the Values
+included, against 20 steps of ``torch.optim.SGD`` on the same MLP and loss (float64,
+``torch.set_num_threads(1)``), for widths 16, 64, 256 and batches 10, 100, 1,000.
 """
 
 from __future__ import annotations
@@ -240,10 +247,105 @@ def main(quick: bool, rounds: int) -> None:
     for width, build, comp, size in compile_table(widths):
         print(f"{width:>6}{size:>10,}{build * 1e3:>16.1f}{comp * 1e3:>12.1f}{comp / build:>7.2f}x")
 
+    whole_call_table(quick, rounds, has_torch)
+
+
+# --- the whole call: fit(model, X, y, epochs=20) against 20 PyTorch steps ---------------
+
+EPOCHS = 20
+
+
+def whole_fit(width: int, X: np.ndarray, labels: np.ndarray) -> tuple[float, MLP, str]:
+    """Seconds of ``fit(model, X, labels, epochs=20)`` with every default (hinge, SGD with
+    lr 0.1, full batch, the default engine) on a fresh model; the model; the engine."""
+    model = model_for(width)
+    t0 = time.perf_counter()
+    history = fit(model, X, labels, epochs=EPOCHS, progress=False)
+    seconds = time.perf_counter() - t0
+    return seconds, model, history.info["engine"]
+
+
+def torch_whole(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
+    """Seconds of 20 steps of ``torch.optim.SGD`` (lr 0.1) on the same MLP and hinge loss,
+    float64, one thread, and the weights it ends with. Tensors are made before timing."""
+    import torch
+
+    torch.set_num_threads(1)
+    params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in start]
+    Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    W1, b1, W2, b2, W3, b3 = params
+    t0 = time.perf_counter()
+    opt = torch.optim.SGD(params, lr=0.1)
+    for _ in range(EPOCHS):
+        h = torch.relu(Xt @ W1.T + b1)
+        h = torch.relu(h @ W2.T + b2)
+        s = (h @ W3.T + b3)[:, 0]
+        loss = torch.relu(1.0 - yt * s).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - t0
+    return seconds, [p.detach().numpy() for p in params]
+
+
+def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
+    """The whole ``fit`` call against 20 PyTorch steps: widths × batches, interleaved
+    rounds (the order of the two alternates), medians; first checked to end on the same
+    weights."""
+    if not has_torch:
+        print("\nthe whole-call table needs PyTorch")
+        return
+    widths = [16, 64] if quick else [16, 64, 256]
+    batches = [10, 100] if quick else [10, 100, 1_000]
+    engines = {}
+    for width in widths:  # same weights after 20 steps (and everything imported)
+        X, labels, y = data(100)
+        _, model, engines[width] = whole_fit(width, X, labels)
+        _, theirs = torch_whole(weights(model_for(width)), X, y)
+        for a, b in zip(weights(model), theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    times: dict[tuple[int, int, str], list[float]] = {}
+    for r in range(rounds):
+        for width in widths:
+            for batch in batches:
+                X, labels, y = data(batch)
+                start = weights(model_for(width))
+                order = ("fit", "torch") if r % 2 == 0 else ("torch", "fit")
+                for who in order:
+                    if who == "fit":
+                        t = whole_fit(width, X, labels)[0]
+                    else:
+                        t = torch_whole(start, X, y)[0]
+                    times.setdefault((width, batch, who), []).append(t)
+    print(
+        f"\nthe whole call fit(model, X, y, epochs={EPOCHS}) (defaults: hinge, SGD lr 0.1, "
+        f"full batch)\nagainst {EPOCHS} PyTorch float64 SGD steps, one thread; "
+        f"median ms of {rounds} interleaved round(s)\n"
+    )
+    header = f"{'width':>6}{'batch':>8}{'engine':>8}{'fit':>10}{'PyTorch':>10}{'fit/PyTorch':>13}"
+    print(header)
+    print("-" * len(header))
+    for width in widths:
+        for batch in batches:
+            ours = statistics.median(times[width, batch, "fit"])
+            theirs = statistics.median(times[width, batch, "torch"])
+            print(
+                f"{width:>6}{batch:>8,}{engines[width]:>8}{ours * 1e3:>10.2f}"
+                f"{theirs * 1e3:>10.2f}{ours / theirs:>12.2f}x"
+            )
+    print(f"\nweights after {EPOCHS} steps: equal in both (rtol 1e-9)")
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (5)")
+    parser.add_argument("--whole-call", action="store_true", help="only the whole-call table")
     args = parser.parse_args()
-    main(args.quick, args.rounds or (1 if args.quick else 5))
+    rounds = args.rounds or (1 if args.quick else 5)
+    if args.whole_call:
+        whole_call_table(
+            args.quick, rounds, torch_stepper([np.zeros((1, 1))], *([np.zeros(1)] * 2)) is not None
+        )
+    else:
+        main(args.quick, rounds)

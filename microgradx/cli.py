@@ -367,8 +367,9 @@ def _train_args(p) -> None:
     p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of data, weights and batch order (default 0)")  # fmt: skip
-    p.add_argument("--engine", default="scalar",
-                   help="scalar (Value graphs, default) or tape (compiled, fast)")  # fmt: skip
+    p.add_argument("--engine", default="auto",
+                   help="auto (default: the tape where it applies, else scalar; same numbers), "
+                   "scalar (Value graphs) or tape (compiled)")  # fmt: skip
     p.add_argument("-o", "--output", default=None, help="output directory (default runs/DATASET)")
     p.add_argument("--replay", default=None, metavar="FILE.html",
                    help="also write a page replaying the training: a slider over the epochs "

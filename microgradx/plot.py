@@ -178,7 +178,8 @@ def gradient_norms(
 ) -> Figure:
     """The gradient's L2 norm per layer and epoch: one curve per layer.
 
-    Reads ``history.grad_norm`` (see :class:`~microgradx.nn.History`). On the default
+    Reads ``history.grad_norm`` (see :class:`~microgradx.nn.History`; epochs without
+    norms are left out). On the default
     log scale, curves that sit decades apart show vanishing (or exploding) gradients;
     a norm of exactly 0 (a layer whose units are all dead) leaves a gap.
     """
@@ -188,14 +189,17 @@ def gradient_norms(
         norms = history.grad_norm
     except KeyError:
         raise ValueError("the history has no 'grad_norm' (it predates gradient norms)") from None
-    n_layers = len(norms[0])
+    rows = [(e, row) for e, row in zip(history.epochs, norms) if row is not None]
+    if not rows:
+        raise ValueError("the history has no gradient norms (fit(grad_norm_every=None))")
+    n_layers = len(rows[0][1])
     fig = _figure(figsize=(5.5, 3.6), layout="constrained")
     ax = fig.subplots()
     for i in range(n_layers):
-        values = [row[i] if row[i] is not None else math.nan for row in norms]
+        values = [row[i] if row[i] is not None else math.nan for _, row in rows]
         if log:
             values = [v if v > 0 else math.nan for v in values]
-        ax.plot(history.epochs, values, label=f"layer {i + 1}")
+        ax.plot([e for e, _ in rows], values, label=f"layer {i + 1}")
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")

@@ -180,7 +180,7 @@ def train_toy(
     batch_size: int | None = 10,
     l2: float = 1e-4,
     seed: int = 0,
-    engine: str = "scalar",
+    engine: str = "auto",
     progress: bool = True,
     replay: str | Path | None = None,
 ) -> ToyRun:
@@ -204,8 +204,9 @@ def train_toy(
         _positive_int("batch_size", batch_size)
     _check_number("l2", l2)
     _check_number("lr", lr)
-    if engine not in nn.ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; accepted: {', '.join(nn.ENGINES)}")
+    if engine != "auto" and engine not in nn.ENGINES:
+        accepted = ", ".join(("auto", *nn.ENGINES))
+        raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
     if optimizer not in nn.OPTIMIZERS:
         raise ValueError(
             f"unknown optimizer {optimizer!r}; choose one of: {', '.join(nn.OPTIMIZERS)}"

@@ -38,6 +38,7 @@ def test_tape_benchmark_prints_its_tables():
     assert "tape fit" in out and "tape/numpy" in out
     assert "losses and weights after 3 steps: equal in every engine" in out
     assert "compile ms" in out
+    assert "fit/PyTorch" in out and "weights after 20 steps: equal in both" in out
     rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
     assert len(rows) >= 4 + 2  # 2 widths × 2 batches, and the compile table's 2 widths
 

@@ -172,7 +172,7 @@ def test_no_progress_prints_nothing(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"engine": "gpu"}, "unknown engine 'gpu'; accepted: 'scalar', 'tape'"),
+        ({"engine": "gpu"}, "unknown engine 'gpu'; accepted: 'auto', 'scalar', 'tape'"),
         ({"X": np.zeros((10, 3))}, r"shape \(10, 3\), but the model takes 2 inputs"),
         ({"y": np.zeros(9)}, r"10 rows but the labels have shape \(9,\)"),
         ({"X": np.full((10, 2), np.nan)}, r"contains nan \(row 0, column 0\)"),
@@ -382,3 +382,45 @@ def test_progress_lines_without_tqdm_are_a_line_every_tenth(monkeypatch, capsys)
     assert h.stopped_early is not None and h.stopped_early % 10 != 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith(f"epoch {h.stopped_early:>3}/100")
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tape"])
+def test_gradient_norms_at_a_cadence_are_the_every_epoch_ones(engine):
+    from microgradx import plot
+
+    X, y = make_moons(30, noise=0.1, seed=1)
+    runs = {}
+    for every in (1, 3, None):
+        model = MLP(2, [5, 4, 1], seed=2)
+        runs[every] = fit(model, X, y, epochs=7, batch_size=10, progress=False, engine=engine,
+                          grad_norm_every=every)  # fmt: skip
+    full, sparse = runs[1].grad_norm, runs[3].grad_norm
+    assert all(norms is not None and len(norms) == 3 for norms in full)
+    kept = [e for e, norms in zip(runs[3].epochs, sparse) if norms is not None]
+    assert kept == [1, 3, 6, 7]  # every third epoch, the first and the last
+    for e in kept:
+        assert sparse[e - 1] == full[e - 1]
+    assert runs[None].grad_norm == [None] * 7
+    assert runs[None].loss == runs[1].loss  # the training is the same
+    line = plot.gradient_norms(runs[3]).axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == kept
+    with pytest.raises(ValueError, match="no gradient norms"):
+        plot.gradient_norms(runs[None])
+
+
+def test_tol_stops_on_the_gradient_even_without_recorded_norms():
+    X, y = make_moons(30, noise=0.1, seed=1)
+    stops = []
+    for every in (1, None):
+        model = MLP(2, [4, 1], seed=0)
+        h = fit(model, X, y, loss="mse", epochs=400, tol=0.05, progress=False,
+                grad_norm_every=every)  # fmt: skip
+        stops.append((h.stop_reason, len(h)))
+    assert stops[0] == stops[1] and stops[0][0] == "tol"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_grad_norm_every_must_be_a_positive_int_or_none(bad):
+    X, y = make_moons(10, seed=0)
+    with pytest.raises(ValueError, match="grad_norm_every must be None or a positive int"):
+        fit(MLP(2, [3, 1], seed=0), X, y, epochs=1, progress=False, grad_norm_every=bad)

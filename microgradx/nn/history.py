@@ -47,7 +47,8 @@ class History:
     ``history.records`` is a list of dicts, one per epoch, with keys ``epoch``,
     ``loss``, ``accuracy`` (``None`` for regression), ``lr``, ``grad_norm`` (one L2
     norm per layer of that layer's parameter gradients ∂J/∂θ at the epoch's last
-    step, input layer first), ``seconds`` and, with validation data, ``val_loss``
+    step, input layer first; ``None`` in epochs ``fit(grad_norm_every=k)`` skips),
+    ``seconds`` and, with validation data, ``val_loss``
     and ``val_accuracy``. ``stop_reason`` says why the run ended (``"epochs"``,
     ``"tol"``, ``"early_stopping"`` or ``"callback"``). ``history["loss"]`` (or
     ``history.loss``) lists one key over the epochs. Saves to JSON.
@@ -118,8 +119,9 @@ class History:
         return self["val_accuracy"]
 
     @property
-    def grad_norm(self) -> list[list[float]]:
-        """Per epoch, the gradient's L2 norm for each layer (input layer first)."""
+    def grad_norm(self) -> list[list[float] | None]:
+        """Per epoch, the gradient's L2 norm for each layer (input layer first), or
+        ``None`` for an epoch without them (see ``fit``'s ``grad_norm_every``)."""
         return self["grad_norm"]
 
     @property

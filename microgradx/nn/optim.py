@@ -86,9 +86,10 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value] | Module, lr: float) -> None:
         ps = params.parameters() if isinstance(params, Module) else list(params)
-        for i, p in enumerate(ps):
-            if not isinstance(p, Value):
-                raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
+        if set(map(type, ps)) - {Value}:  # one pass in C; the loop below names the culprit
+            for i, p in enumerate(ps):
+                if not isinstance(p, Value):
+                    raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
         if not ps:
             raise ValueError("optimizer got an empty parameter list")
         self.params = ps

@@ -7,12 +7,17 @@ would cost more than the step itself on a compiled tape, so during
 (velocities, moments) live in numpy arrays:
 
     outputs        ← the model's tape, forward over the batch (θ read from the array)
-    Lₖ, ∂Lₖ/∂out   ← one small tape per target: the loss as a function of the outputs
+    Lₖ, ∂Lₖ/∂out   ← the loss as a function of the outputs: hinge on ±1 labels in
+                     numpy, any other loss by one small tape per target
     ∂J/∂θ          ← the model's tape, backward from (1/m)·∂Lₖ/∂out, plus 2·l2·θ
     θ, state       ← optimizer.rule(θ, ∂J/∂θ, state)   (one vectorised call)
 
-The model is traced once (inputs → outputs) and the loss once per target (outputs →
-loss), so the large matrix products run once per step whatever the number of labels.
+A loss tape is traced once per target (outputs → loss, a handful of Values), and the
+model's tape (inputs → outputs) is written straight from its structure when the model
+is a plain :class:`~microgradx.nn.MLP`, :class:`~microgradx.nn.Layer` or
+:class:`~microgradx.nn.Neuron` (sizes and activations: see :func:`structure_tape`),
+so no scalar graph of the model is ever built; any other model is traced once. Either
+way the large matrix products run once per step whatever the number of labels.
 
 The update is the optimizer's own :meth:`~microgradx.nn.optim.Optimizer.rule`, the
 same code the scalar engine runs per Value, so both engines compute the same numbers
@@ -31,17 +36,22 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
 
 from ..engine import Value
 from ..engine import sum as value_sum
-from .module import Module
+from .losses import hinge
+from .module import ACTIVATIONS, LEAKY_SLOPE, MLP, Layer, Module, Neuron
 from .optim import Optimizer
 from .task import LossFn
 
-__all__ = ["TapeTraining"]
+__all__ = ["TapeTraining", "structure_tape"]
+
+_data = attrgetter("data")
+_ASK = object()  # TapeTraining(structure=...) not given: ask structure_tape
 
 # Each model's training tapes, kept across fit calls: "model" (inputs → outputs) and the
 # loss tapes by (loss function, target).
@@ -56,45 +66,67 @@ class TapeTraining:
         optimizer: an optimizer over the model's parameters, in the model's order.
         loss_fn: ``loss(outputs, target) -> Value`` for one sample.
         targets: every sample's target (as the training task gives them).
+        structure: the model's :func:`structure_tape` if the caller has it already.
     """
 
     def __init__(
-        self, model: Module, optimizer: Optimizer, loss_fn: LossFn, targets: Sequence
+        self,
+        model: Module,
+        optimizer: Optimizer,
+        loss_fn: LossFn,
+        targets: Sequence,
+        structure: Any = _ASK,
     ) -> None:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
-        self.params: list[Value] = model.parameters()
-        self.data = np.array([p.data for p in self.params], dtype=float)
+        # the optimizer's list: the model's parameters, in order (see accepts)
+        self.params: list[Value] = list(optimizer.params)
+        self.data = np.fromiter(map(_data, self.params), float, len(self.params))
         self.grad = np.zeros(len(self.params))
         self.states = optimizer.state_arrays()
         self.stale = False  # True while the Values lag behind the arrays
         self.targets = list(targets)
         self._numeric = numeric_targets(self.targets)  # grouped with numpy each step
-        cache = _TAPES.setdefault(model, {})
-        if cache.get("params") != [id(p) for p in self.params]:  # a changed model: retrace
-            cache.clear()
-            cache["params"] = [id(p) for p in self.params]
-        self._tapes: dict[Any, Any] = cache
+        # the program written from the model's layers (cheap: made afresh each fit), or
+        # traced tapes kept across fit calls and checked against the parameters
+        self._structure = structure_tape(model) if structure is _ASK else structure
+        self._checked: Any = None  # the traced tape, once checked against self.params
+        self._tapes: dict[Any, Any] = _TAPES.setdefault(model, {})
         self._last_groups: tuple[np.ndarray, list] | None = None
+        # hinge on ±1 labels, written in numpy (the loss tape's arithmetic, op for op)
+        self._hinge = (
+            self._numeric.astype(float)
+            if loss_fn is hinge
+            and model.nout == 1
+            and (self._numeric is not None and set(np.unique(self._numeric).tolist()) <= {-1, 1})
+            else None
+        )
 
     @staticmethod
     def accepts(model: Module, optimizer: Optimizer) -> bool:
         """Whether the optimizer updates exactly the model's parameters, in order."""
         mine = model.parameters()
         theirs = optimizer.params
-        return len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
+        return _same(mine, theirs)
 
     def _model_tape(self, n_inputs: int) -> Any:
         """The model's forward graph for one sample: inputs → outputs (watched)."""
         from ..tape import compile as compile_tape
 
+        if self._structure is not None:
+            return self._structure
         tape = self._tapes.get("model")
-        if tape is None or tape.n_inputs != n_inputs:
+        if tape is not None and tape is self._checked:
+            return tape
+        if tape is not None and (tape.n_inputs != n_inputs or not _same(tape.params, self.params)):
+            tape = None  # a changed model: retrace
+        if tape is None:
             xs = [Value(0.0, f"x{j}") for j in range(n_inputs)]
             out = self.model(xs)
             outs = [out] if isinstance(out, Value) else list(out)
             # the tape's output only has to reach every output: their sum does
             top = outs[0] if len(outs) == 1 else value_sum(outs)
             tape = self._tapes["model"] = compile_tape(top, xs, self.params, watch=outs)
+        self._checked = tape  # checked against this training's parameters once
         return tape
 
     def _loss_tape(self, key: Any, target: Any) -> tuple[Any, list[int], float]:
@@ -106,14 +138,14 @@ class TapeTraining:
         from ..graph import topological_order
         from ..tape import compile as compile_tape
 
-        found = self._tapes.get((self.loss_fn, key))
+        found = self._tapes.get((self.loss_fn, self.model.nout, key))
         if found is None:
             outs = [Value(0.0, f"out{j}") for j in range(self.model.nout)]
             loss = self.loss_fn(outs, target)
             reached = set(topological_order(loss))
             cols = [j for j, o in enumerate(outs) if o in reached]
             tape = compile_tape(loss, [outs[j] for j in cols]) if cols else None
-            found = self._tapes[(self.loss_fn, key)] = (tape, cols, loss.data)
+            found = self._tapes[(self.loss_fn, self.model.nout, key)] = (tape, cols, loss.data)
         return found
 
     def _groups(self, idx: np.ndarray) -> list[tuple[Any, Any, np.ndarray]]:
@@ -143,7 +175,24 @@ class TapeTraining:
         # forward through the model once for all rows ...
         run = self._model_tape(X.shape[1]).forward(X, params=self.data)
         outputs = run.watched
-        # ... each sample's loss and ∂Lₖ/∂outputs, one small tape per target ...
+        # ... each sample's loss and ∂Lₖ/∂outputs: hinge written out, else one small
+        # tape per target ...
+        if self._hinge is not None:
+            total, seeds = _hinge(outputs[:, 0], self._hinge[idx])
+        else:
+            total, seeds = self._loss_tapes(outputs, idx)
+        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
+        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
+        if l2:
+            grad = grad + 2.0 * l2 * self.data
+        self.grad = grad
+        self.data, self.states = self.optimizer.step_arrays(self.data, grad, self.states)
+        self.stale = True
+        return total * inv, outputs
+
+    def _loss_tapes(self, outputs: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σₖ Lₖ and ∂Lₖ/∂outputs for every row, from one loss tape per target."""
+        m = len(outputs)
         seeds = np.zeros_like(outputs)
         total = 0.0
         for key, target, rows in self._groups(idx):
@@ -161,14 +210,7 @@ class TapeTraining:
                 seeds[:] = g.inputs
             else:
                 seeds[rows] = g.inputs
-        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
-        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
-        if l2:
-            grad = grad + 2.0 * l2 * self.data
-        self.grad = grad
-        self.data, self.states = self.optimizer.step_arrays(self.data, grad, self.states)
-        self.stale = True
-        return total * inv, outputs
+        return total, seeds
 
     def sync(self) -> None:
         """Write the arrays back: parameters' ``.data`` and ``.grad``, the optimizer's state."""
@@ -179,6 +221,61 @@ class TapeTraining:
             p.grad = g
         self.optimizer.load_state_arrays(self.states)
         self.stale = False
+
+
+def structure_tape(model: Module) -> Any:
+    """The model's tape written from its layers, or None when it must be traced.
+
+    For an ``MLP``, ``Layer`` or ``Neuron`` (exactly these classes: a subclass may
+    compute something else) without batch normalisation, whose parameters are, layer
+    by layer and neuron by neuron, the weights then the bias: one fused
+    ``Z = H·Wᵀ + b``, ``A = f(Z)`` per layer (:func:`microgradx.tape.stack.dense_stack`),
+    the same instructions tracing would produce, without a Value per weight.
+    Dropout is not expressed (``fit`` refuses the tape while it is active).
+    """
+    from ..tape.stack import DenseSpec, dense_stack
+
+    kind = type(model)
+    if kind is MLP:
+        if model.batch_norm:  # type: ignore[attr-defined]
+            return None
+        layers = list(model.layers)  # type: ignore[attr-defined]
+    elif kind is Layer:
+        layers = [model]
+    elif kind is Neuron:
+        layers = [model]
+    else:
+        return None
+    specs = []
+    for layer in layers:
+        if type(layer) is Neuron:
+            neurons = [layer]
+        elif type(layer) is Layer and layer.norm is None:
+            neurons = layer.neurons
+        else:
+            return None
+        act = layer.activation
+        fn = ACTIVATIONS[act]
+        if any(n.activation != act or n._act is not fn or n.nin != layer.nin for n in neurons):
+            return None
+        op = None if act == "linear" else act
+        specs.append(
+            DenseSpec(layer.nin, len(neurons), op, LEAKY_SLOPE if act == "leaky_relu" else None)
+        )
+    return dense_stack(model.nin, specs)
+
+
+def _hinge(s: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    """Σₖ max(0, 1 − sₖ·tₖ) and ∂Lₖ/∂sₖ = −tₖ where the margin is positive (else 0),
+    as the scalar engine computes ``(1.0 - s * t).relu()`` and its backward pass."""
+    margin = 1.0 - s * t
+    loss = np.maximum(margin, 0.0) + 0.0
+    return float(loss.sum()), np.where(margin <= 0.0, 0.0, -t)[:, None]
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    """Whether two lists hold the same objects, in order."""
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 def numeric_targets(targets: Sequence) -> np.ndarray | None:

@@ -34,9 +34,10 @@ from .data import batches
 from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History, check_epochs
 from .init import Seed, make_rng
-from .module import Module
+from .losses import LOSSES
+from .module import Layer, Module
 from .optim import OPTIMIZERS, LRScheduler, Optimizer
-from .tape_training import TapeTraining
+from .tape_training import TapeTraining, structure_tape
 from .task import LossFn, Task, make_task, predict
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "make_task",
     "predict",
     "scalar_loss_and_grads",
+    "tape_applies",
     "tape_loss_and_grads",
 ]
 
@@ -226,9 +228,10 @@ def fit(
     progress: bool = True,
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
-    engine: str = "scalar",
+    engine: str = "auto",
     tol: float | None = None,
     record_every: int | None = None,
+    grad_norm_every: int | None = 1,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; returns the :class:`History`.
 
@@ -253,17 +256,31 @@ def fit(
             learning-rate schedules are stepped once per epoch.
         seed: makes the mini-batch order reproducible.
         engine: how one batch's loss and gradients are computed: ``"scalar"``
-            (a Value graph per sample, the default for teaching) or ``"tape"``
-            (one traced graph replayed over numpy batches: same gradients, much
-            faster; no dropout). A model with batch normalisation trains on the
-            scalar engine, with a warning: the tape cannot express a graph that
-            mixes the samples of a batch.
+            (a Value graph per sample, the textbook loop) or ``"tape"`` (the
+            model's graph as a program replayed over numpy batches: same numbers,
+            much faster; no dropout). ``"auto"`` (the default) picks the fastest
+            exact one: the tape for an ``MLP``, ``Layer`` or ``Neuron`` with a
+            built-in loss, no dropout, no batch norm and an optimizer over all its
+            parameters (see :func:`tape_applies`), the scalar engine otherwise
+            (custom loss callables, dropout, batch norm, other Modules); the
+            results agree to rounding either way, and ``history.info["engine"]``
+            says which one ran. A model with batch normalisation trains on the
+            scalar engine (with a warning if ``"tape"`` was asked for): the tape
+            cannot express a graph that mixes the samples of a batch.
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
         record_every: keep the weights after epoch 1 and every k-th epoch in
             ``history.snapshots`` (at most 200, older ones thinned), for
             ``history.replay(X, y)``. ``None`` (the default) keeps none.
+        grad_norm_every: how often ``history.grad_norm`` is computed (each layer's
+            ‖∂J/∂θ‖₂ at the epoch's last step): ``1`` (the default) every epoch, ``k``
+            every k-th epoch plus the first and the last (the other epochs record
+            ``None``), ``None`` never. Each computation is one pass over the
+            gradient: on the tape a few vector operations on the array ``fit``
+            holds (microseconds), on the scalar engine a walk over the parameters'
+            ``.grad`` (far less than building an epoch's graphs). ``tol`` checks
+            the gradient every epoch whatever this says.
 
     ``history.stop_reason`` says why training ended: ``"epochs"`` (all of them
     ran), ``"tol"``, ``"early_stopping"`` or ``"callback"``.
@@ -272,16 +289,17 @@ def fit(
     during the epoch (each batch before its update). The model trains in training
     mode and is left in evaluation mode (``model.eval()``) when ``fit`` returns.
     """
-    if engine not in ENGINES:
-        accepted = ", ".join(repr(e) for e in ENGINES)
+    if engine != "auto" and engine not in ENGINES:
+        accepted = ", ".join(repr(e) for e in ("auto", *ENGINES))
         raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
-    couples = _couples_samples(model)
+    # a model the tape can write from its layers has no batch norm (and needs no walk)
+    stack = structure_tape(model)  # the tape written from the layers, if it can be
+    couples = stack is None and _couples_samples(model)
     if engine == "tape" and couples:
         warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=2)
         engine = "scalar"
-    step_fn = ENGINES[engine]
     check_epochs(epochs)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -299,6 +317,14 @@ def fit(
         isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1
     ):
         raise ValueError(f"record_every must be None or a positive int, got {record_every!r}")
+    if grad_norm_every is not None and (
+        isinstance(grad_norm_every, bool)
+        or not isinstance(grad_norm_every, int)
+        or grad_norm_every < 1
+    ):
+        raise ValueError(
+            f"grad_norm_every must be None or a positive int, got {grad_norm_every!r}"
+        )
     X, y = _check_data(model, X, y)
     size = batch_size or len(X)
     if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
@@ -327,12 +353,19 @@ def fit(
         if monitor == "val_loss" and validation is None:
             raise ValueError("early stopping on 'val_loss' needs validation data")
     opt = _make_optimizer(optimizer, model, lr)
+    # the tape trains on arrays when the optimizer updates exactly the model's parameters
+    # (true by construction for an optimizer named here: it was made from them)
+    made_here = not isinstance(optimizer, Optimizer)
+    on_arrays = engine != "scalar" and (made_here or TapeTraining.accepts(model, opt))
+    if engine == "auto":
+        engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn, stack) else "scalar"
+    step_fn = ENGINES[engine]
     callbacks = list(callbacks)
     # engine="tape": weights, gradients and optimizer state in arrays while training
     # (see nn/tape_training.py); the Values are brought up to date when someone looks
     arrays = None
-    if engine == "tape" and TapeTraining.accepts(model, opt):
-        arrays = TapeTraining(model, opt, task.loss_fn, task.targets)
+    if engine == "tape" and on_arrays:
+        arrays = TapeTraining(model, opt, task.loss_fn, task.targets, structure=stack)
     looks = (
         val_task is not None
         or early_stopping is not None
@@ -346,7 +379,7 @@ def fit(
               "batch_size": batch_size, "l2": l2, "samples": n, "tol": tol}
     )  # fmt: skip
     best, best_epoch, best_state = math.inf, 0, None
-    layer_sizes = [len(layer.parameters()) for layer in _layers(model)]
+    layer_sizes = [_count(layer) for layer in _layers(model)]
     bar = _Progress(epochs, progress)
     history.stop_reason = "epochs"
     try:
@@ -368,10 +401,14 @@ def fit(
                 loss_sum += batch_loss * len(idx)
                 if task.classes is not None and task.decide is not None:
                     correct += int(np.sum(task.decide(outputs) == task.classes[idx]))
-            # the gradient norms of the epoch's last step
-            grad_norm = (
-                layer_grad_norms(model) if arrays is None else _norms(arrays.grad, layer_sizes)
-            )
+            # the gradient norms of the epoch's last step, at the asked cadence
+            grad_norm = None
+            if grad_norm_every is not None and (
+                epoch % grad_norm_every == 0 or epoch in (1, epochs)
+            ):
+                grad_norm = (
+                    layer_grad_norms(model) if arrays is None else _norms(arrays.grad, layer_sizes)
+                )
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "loss": loss_sum / n,
@@ -408,7 +445,7 @@ def fit(
                     history.stopped_early = epoch
                     stop = True
                     history.stop_reason = "early_stopping"
-            if tol is not None and math.hypot(*grad_norm) < tol:
+            if tol is not None and _total_norm(grad_norm, model, arrays) < tol:
                 history.stop_reason = "tol"
                 stop = True
             if stop:
@@ -426,6 +463,20 @@ def fit(
         model.load_state_dict(best_state)
         history.info["restored_epoch"] = best_epoch
     return history
+
+
+def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
+    """Whether ``fit(engine="auto")`` trains on the tape: the model's program can be
+    written from its layers (an ``MLP``, ``Layer`` or ``Neuron`` without batch norm),
+    the loss is a built-in one, dropout is off and the optimizer updates exactly the
+    model's parameters, so the tape computes the scalar engine's numbers, faster."""
+    stack = structure_tape(model)
+    return _tape_fits(model, loss_fn, stack) and TapeTraining.accepts(model, optimizer)
+
+
+def _tape_fits(model: Module, loss_fn: LossFn, stack: Any) -> bool:
+    built_in = any(loss_fn is f for f in LOSSES.values())  # by identity: any callable
+    return built_in and not getattr(model, "dropout", 0.0) and stack is not None
 
 
 # --- predictions ----------------------------------------------------------------------------
@@ -448,8 +499,26 @@ def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> lis
     return _norms(flat.ravel(), [len(params) for params in per_layer])
 
 
+def _total_norm(
+    per_layer: list[float] | None, model: Module, arrays: TapeTraining | None
+) -> float:
+    """‖∂J/∂θ‖₂ over all parameters: from the layers' norms when this epoch has them."""
+    if per_layer is not None:
+        return math.hypot(*per_layer)
+    if arrays is not None:
+        return float(np.sqrt(np.dot(arrays.grad, arrays.grad)))
+    return math.hypot(*layer_grad_norms(model))
+
+
 def _layers(model: Module) -> list[Module]:
     return getattr(model, "layers", None) or [model]
+
+
+def _count(layer: Module) -> int:
+    """How many parameters ``layer`` has (without listing them for a plain Layer)."""
+    if type(layer) is Layer and layer.norm is None:  # type: ignore[attr-defined]
+        return (layer.nin + 1) * layer.nout
+    return len(layer.parameters())
 
 
 def _norms(flat: np.ndarray, sizes: list[int]) -> list[float]:
