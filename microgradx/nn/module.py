@@ -27,7 +27,7 @@ import numpy as np
 from .._gc import paused
 from ..engine import Value, scope
 from ..engine import sum as value_sum
-from ..ops import OPS
+from ..ops import OPS, Op
 from . import serialize
 from .init import Initializer, Seed, get_initializer, make_rng
 from .serialize import FORMAT as FORMAT  # re-exported: the file format's home is serialize
@@ -48,13 +48,18 @@ class _Activations(Mapping[str, "Callable[[Value], Value] | None"]):
     plus ``"linear"``. A live view: it follows :func:`microgradx.ops.register`.
     """
 
+    def __init__(self) -> None:
+        self._made: dict[Op, Callable[[Value], Value]] = {}  # one function per row
+
     def __getitem__(self, name: str) -> Callable[[Value], Value] | None:
         if name == "linear":
             return None
         op = OPS.get(name)
         if op is None or not op.activation:
             raise KeyError(name)
-        return lambda z: Value.apply(op, z, arg=op.arg_default)
+        if op not in self._made:  # the same function every time (neurons compare them)
+            self._made[op] = lambda z: Value.apply(op, z, arg=op.arg_default)
+        return self._made[op]
 
     def __iter__(self) -> Iterator[str]:
         return iter([*(name for name, op in OPS.items() if op.activation), "linear"])
