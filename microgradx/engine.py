@@ -49,7 +49,7 @@ class _Mode:
         self.anomaly = anomaly
         self.scope = scope
 
-    def but(self, **changes: bool | str) -> _Mode:
+    def replaced(self, **changes: bool | str) -> _Mode:
         """A copy of this mode with ``changes`` applied."""
         fields = {"grad_enabled": self.grad_enabled, "anomaly": self.anomaly, "scope": self.scope}
         return _Mode(**{**fields, **changes})  # type: ignore[arg-type]
@@ -131,7 +131,7 @@ class Value(metaclass=_ValueType):
             data = _to_float(data)
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        _fill(self, data, label, "", (), None, _switches.mode.scope if _open else "")
+        _init_fields(self, data, label, "", (), None, _switches.mode.scope if _open else "")
 
     @property
     def scope(self) -> str:
@@ -191,14 +191,14 @@ class Value(metaclass=_ValueType):
         except MATH_ERRORS:  # e.g. 1/0: give IEEE inf/nan, as numpy does
             data = op.forward(*args)
         if not _open:  # no switch block open in any thread: the defaults
-            return _fill(_new(Value), data, "", op.name, children, arg, "")
+            return _init_fields(_allocate(Value), data, "", op.name, children, arg, "")
         mode = _switches.mode  # this thread's switches, read once
         if mode.anomaly and not math.isfinite(data):
             _report_anomaly(f"forward of {op.name!r} gave {data}", op, children, arg)
         if mode.grad_enabled:
-            return _fill(_new(Value), data, "", op.name, children, arg, mode.scope)
+            return _init_fields(_allocate(Value), data, "", op.name, children, arg, mode.scope)
         # no_grad(): a constant that remembers its op but not its operands (no graph)
-        return _fill(_new(Value), data, "", op.name, (), arg, mode.scope)
+        return _init_fields(_allocate(Value), data, "", op.name, (), arg, mode.scope)
 
     @staticmethod
     def apply(op: Op | str, *operands: ValueLike, arg: float | None = None) -> Value:
@@ -393,7 +393,9 @@ class Value(metaclass=_ValueType):
 
     def __copy__(self) -> Value:
         """A new node with the same fields, sharing the operands (a shallow copy)."""
-        new = _fill(_new(type(self)), self.data, self.label, self.op, self.children, self.arg)
+        new = _init_fields(
+            _allocate(type(self)), self.data, self.label, self.op, self.children, self.arg
+        )
         new.scope, new.grad, new.is_param = self.scope, self.grad, self.is_param
         return new
 
@@ -408,7 +410,9 @@ class Value(metaclass=_ValueType):
             if id(node) in memo:
                 continue
             children = tuple(memo[id(c)] for c in node.children)
-            new = _fill(_new(type(node)), node.data, node.label, node.op, children, node.arg)
+            new = _init_fields(
+                _allocate(type(node)), node.data, node.label, node.op, children, node.arg
+            )
             new.scope, new.grad, new.is_param = node.scope, node.grad, node.is_param
             memo[id(node)] = new
         copied: Value = memo[id(self)]
@@ -451,10 +455,10 @@ def _viz() -> Any:
     return viz
 
 
-_new = object.__new__
+_allocate = object.__new__  # a Value with no field set yet: _init_fields sets them all
 
 
-def _fill(
+def _init_fields(
     node: Value,
     data: float,
     label: str,
@@ -489,7 +493,7 @@ def _leaf_from_fields(
     is_param: bool,
 ) -> Value:
     """A leaf rebuilt from its fields (the inverse of ``Value.__reduce_ex__``)."""
-    node = _fill(_new(cls), float(data), str(label), str(op), (), arg, str(scope))
+    node = _init_fields(_allocate(cls), float(data), str(label), str(op), (), arg, str(scope))
     node.grad, node.is_param = float(grad), bool(is_param)
     return node
 
@@ -644,7 +648,7 @@ def _switched(**changes: bool | str) -> Iterator[_Mode]:
     with _open_lock:  # counted before the mode changes and after it is restored
         _open += 1
     try:
-        _switches.mode = mode = previous.but(**changes)
+        _switches.mode = mode = previous.replaced(**changes)
         yield mode
     finally:
         _switches.mode = previous

@@ -43,8 +43,9 @@ import numpy as np
 
 from ..engine import Value
 from ..engine import sum as value_sum
+from ..ops import OPS
 from .losses import hinge
-from .module import ACTIVATIONS, LEAKY_SLOPE, MLP, Layer, Module, Neuron
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import Optimizer
 from .task import LossFn
 
@@ -260,7 +261,7 @@ def structure_tape(model: Module) -> Any:
             return None
         op = None if act == "linear" else act
         specs.append(
-            DenseSpec(layer.nin, len(neurons), op, LEAKY_SLOPE if act == "leaky_relu" else None)
+            DenseSpec(layer.nin, len(neurons), op, None if op is None else OPS[op].arg_default)
         )
     return dense_stack(model.nin, specs)
 

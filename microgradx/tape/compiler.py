@@ -31,12 +31,12 @@ __all__ = ["Instruction", "LayerPlan", "Linear", "Node", "compile_program", "pla
 
 @dataclass(frozen=True)
 class Node:
-    """One operation: ``value[out] = op(value[args]..., param)``."""
+    """One operation: ``value[out] = op(value[args]..., arg)`` (``arg`` as ``Value.arg``)."""
 
     out: int
     op: Op
     args: tuple[int, ...]
-    param: float | None
+    arg: float | None
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Linear:
     weights: np.ndarray
     bias: np.ndarray | None
     act: Op | None
-    act_param: float | None
+    act_arg: float | None
     act_outs: tuple[int, ...]
     distinct: bool  # no leaf twice among the weights, nor among the biases
     # (first index, row stride) when the weights / biases sit in the leaf vector at
@@ -261,7 +261,7 @@ class _Compiler:
         has_bias = neurons[members[0]][2] is not None
         bias = np.array([neurons[m][2] for m in members], dtype=int) if has_bias else None
         # one activation applied to every neuron (and nothing else using the sums)?
-        act, act_param = None, None
+        act, act_arg = None, None
         act_outs: tuple[int, ...] = ()
         found = [self.unary_user(m) for m in members]
         acts = [a for a in found if a is not None]
@@ -270,7 +270,7 @@ class _Compiler:
             if OPS[first.op].arity == 1 and all(
                 a.op == first.op and a.arg == first.arg for a in acts
             ):
-                act, act_param = OPS[first.op], first.arg
+                act, act_arg = OPS[first.op], first.arg
                 act_outs = tuple(self.slot[a] for a in acts)
         w_grid = _grid(weights)
         b_grid = None if bias is None else _grid(bias[:, None])
@@ -280,7 +280,7 @@ class _Compiler:
             weights=weights,
             bias=bias,
             act=act,
-            act_param=act_param,
+            act_arg=act_arg,
             act_outs=act_outs,
             # indices on a grid are distinct; otherwise count them
             distinct=(w_grid is not None or len(np.unique(weights)) == weights.size)

@@ -433,14 +433,14 @@ def _real_array(X: Any) -> np.ndarray:
 def _operands(ins: Node, values: dict[int, Any]) -> list[Any]:
     """The op's arguments: the operands' values, then its parameter (if it has one)."""
     args = [values[a] for a in ins.args]
-    if ins.param is not None:
-        args.append(ins.param)
+    if ins.arg is not None:
+        args.append(ins.arg)
     return args
 
 
 def _act_extra(ins: Linear) -> tuple[float, ...]:
     """A fused activation's parameter, as the extra argument of its numpy forms."""
-    return () if ins.act_param is None else (ins.act_param,)
+    return () if ins.act_arg is None else (ins.act_arg,)
 
 
 def _leaf_list(name: str, items: Sequence[Value] | Value) -> list[Value]:

@@ -41,7 +41,7 @@ class DenseSpec:
     nin: int
     nout: int
     activation: str | None = None
-    param: float | None = None
+    arg: float | None = None
 
 
 class StackRun:
@@ -166,7 +166,7 @@ def dense_stack(n_inputs: int, layers: Sequence[DenseSpec]) -> DenseStack:
                 weights=rows[:, None] + np.arange(spec.nin)[None, :],
                 bias=rows + spec.nin,
                 act=act,
-                act_param=spec.param,
+                act_arg=spec.arg,
                 act_outs=(),
                 distinct=True,
                 w_grid=(start, stride),
@@ -179,4 +179,4 @@ def dense_stack(n_inputs: int, layers: Sequence[DenseSpec]) -> DenseStack:
 
 
 def _extra(ins: Linear) -> tuple[float, ...]:
-    return () if ins.act_param is None else (ins.act_param,)
+    return () if ins.act_arg is None else (ins.act_arg,)
