@@ -20,5 +20,10 @@ def format_number(x: float, precision: int = 4) -> str:
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     if 1e-3 <= abs(x) < 1e6:
-        return f"{x:.{precision}f}".rstrip("0").rstrip(".")
+        text = f"{x:.{precision}f}"
+        if "." in text:  # trailing zeros of the decimals only: 10.50 -> 10.5, never 10 -> 1
+            text = text.rstrip("0").rstrip(".")
+        if text.lstrip("-") != "0":
+            return text
+        # rounds to 0 at this precision: say how small, rather than 0 or -0
     return f"{x:.{max(precision, 1)}g}"
