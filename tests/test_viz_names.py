@@ -123,3 +123,19 @@ def test_derivative_names_are_wrapped_inside_other_derivatives():
     assert "∂∂" not in captions
     # ∂(∂f/∂x)/∂y = 2x = 6, summed over the two products that read y
     assert "∂(∂f/∂x)/∂y += " in captions and "sum 3 + 3 = 6" in captions
+
+
+def test_values_sharing_a_label_get_numbered_names_and_every_name_is_one_value():
+    from microgradx.nn import MLP
+    from microgradx.viz.names import Namer
+
+    p, q = Value(1.0, "a"), Value(2.0, "a")
+    f = p * q + p
+    names = Namer(f, bound={})
+    assert (names(p), names(q)) == ("a₁", "a₂")
+    model = MLP(2, [3, 1], seed=0)  # every neuron has its own w0, w1 and b
+    loss = (model([Value(0.5, "x0"), Value(-1.5, "x1")]) - 1.0) ** 2
+    namer = Namer(loss, bound={})
+    shown = [namer(v) for v in namer.order]
+    assert len(shown) == len(set(shown))
+    assert {"w0₁", "w0₄", "b₄"} <= set(shown) and "w0" not in shown

@@ -2,7 +2,8 @@
 
 One rule decides every name a student reads, in this order:
 
-1. the Value's ``label``;
+1. the Value's ``label``; a label several Values share is numbered in topological
+   order (``w0₁``, ``w0₂``: every neuron of an MLP has a ``w0``);
 2. else the name the calling code bound it to: the first frame outside microgradx
    (a notebook cell, a script, a test) is searched, its local names first, then its
    global names, in the order they were bound; a list or tuple of Values bound to a
@@ -14,7 +15,7 @@ One rule decides every name a student reads, in this order:
    ``c1``, ``c2``, ... for constants, numbered in topological order, skipping any
    name already in use.
 
-A name given by rules 2-4 is used for one Value only (a second ``x·y`` computed
+Every name is used for one Value only (a second ``x·y`` computed
 elsewhere gets a generated name), so a caption never points at two boxes. Internal
 ids such as ``#6`` are never shown. The result is deterministic: the same code gives
 the same names.
@@ -34,6 +35,7 @@ the same names.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from types import FrameType
 
@@ -49,6 +51,7 @@ MAX_FORMULA = 12
 _LIBRARY = __name__.split(".")[0]  # "microgradx"
 # names and numbers bind tightest (precedence 3); infix ops say theirs in the op table
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NESTED = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>", "<lambda>")
 _MAX_SEQUENCE = 256  # lists longer than this are not searched for Values
 
@@ -139,10 +142,21 @@ class Namer:
         self.order = list(order) if order is not None else topological_order(root)
         self._names: dict[Value, str] = {}
         self._kinds: dict[Value, str] = {}
-        used = {printable(v.label) for v in self.order if v.label}
+        labels = Counter(printable(v.label) for v in self.order if v.label)
+        used = set(labels)
+        repeats: Counter[str] = Counter()
         for v in self.order:  # rules 1 and 2
             if v.label:
-                self._set(v, printable(v.label), "label")
+                name = printable(v.label)
+                if labels[name] > 1:  # several Values share the label: number each one
+                    while True:
+                        repeats[name] += 1
+                        numbered = f"{name}{str(repeats[name]).translate(_SUBSCRIPTS)}"
+                        if numbered not in used:
+                            break
+                    used.add(numbered)
+                    name = numbered
+                self._set(v, name, "label")
             elif id(v) in bound and bound[id(v)] not in used:
                 used.add(bound[id(v)])
                 self._set(v, bound[id(v)], "bound")
