@@ -65,11 +65,13 @@ def test_demo_loop_gives_micrograds_losses_at_every_step():
 
 
 def build(V):
+    # micrograd's own ops and the ones it composes (−, /, negation, numbers on the left)
     a, b = V(-4.0), V(2.0)
     c = a * b + b**2
     d = (c.relu() + a * 2 + 1) * (b + c)
     e = d.relu() + (-a) + c * c
-    return a, b, c, d, e
+    g = (a - b) / (e + 1) + 2 / b - (1 - a) * 3
+    return a, b, c, d, e, g
 
 
 def test_reprs_ops_and_gradients_match_micrograd_even_after_two_backwards():
@@ -84,7 +86,7 @@ def test_reprs_ops_and_gradients_match_micrograd_even_after_two_backwards():
         ours[-1].backward()
         for p, o in zip(peer, ours):
             assert o.grad == pytest.approx(p.grad, rel=1e-12)
-    assert ours[2].grad != 0.0
+    assert ours[2].grad != 0.0 and bool(Value(0.0)) is True  # micrograd's Values are all true
 
 
 def test_face_values_are_microgradx_values_underneath():

@@ -11,7 +11,10 @@ also draw (``v.draw()``, ``draw_dot(v)``), step (``stepper(v)``) and compile
 (``microgradx.compile``); only the face differs:
 
 * ``repr(v)`` is ``Value(data=..., grad=...)`` and ``v._op`` is micrograd's text
-  (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``, ``'tanh'``);
+  (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``, ``'tanh'``); numbers are stored as floats, so
+  ``Value(2)`` shows ``data=2.0`` where micrograd shows ``data=2``;
+* ``a - b``, ``a / b`` and ``-a`` are built as micrograd builds them (``a + b·−1``,
+  ``a·b**-1``, ``a·−1``), so even the intermediate gradients match;
 * ``backward()`` works as micrograd's: it sets this Value's gradient to 1 and *adds*
   into every gradient below, intermediate ones included, so a second call on the same
   graph doubles them (microgradx's own ``backward`` resets intermediate gradients);

@@ -64,6 +64,33 @@ class Value(engine.Value):
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+    # micrograd builds these from +, × and **: a − b is a + (b·−1), a / b is a·b⁻¹. The
+    # same graph gives the same numbers (backward() twice included) and the same _op texts.
+    def __neg__(self) -> engine.Value:
+        return self * -1
+
+    def __radd__(self, other: engine.ValueLike) -> engine.Value:
+        return self + other
+
+    def __rmul__(self, other: engine.ValueLike) -> engine.Value:
+        return self * other
+
+    def __sub__(self, other: engine.ValueLike) -> engine.Value:
+        return self + (-other)
+
+    def __rsub__(self, other: engine.ValueLike) -> engine.Value:
+        return other + (-self)
+
+    def __truediv__(self, other: engine.ValueLike) -> engine.Value:
+        return self * other**-1
+
+    def __rtruediv__(self, other: engine.ValueLike) -> engine.Value:
+        return other * self**-1
+
+    def __bool__(self) -> bool:
+        """True, as any micrograd Value (microgradx's Value follows its number)."""
+        return True
+
 
 def _returning_face(name: str) -> Callable[..., Value]:
     """``Value.<name>`` of microgradx, returning its result as a micrograd-face Value."""
@@ -79,9 +106,6 @@ def _returning_face(name: str) -> Callable[..., Value]:
     return face
 
 
-_OPERATORS = [
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__",
-]  # fmt: skip
+_OPERATORS = ["__add__", "__mul__", "__pow__", "__rpow__", "__abs__"]  # the others: above
 for _name in _OPERATORS + [op.name for op in OPS.values() if op.method]:
     setattr(Value, _name, _returning_face(_name))
