@@ -139,3 +139,12 @@ def test_values_sharing_a_label_get_numbered_names_and_every_name_is_one_value()
     shown = [namer(v) for v in namer.order]
     assert len(shown) == len(set(shown))
     assert {"w0₁", "w0₄", "b₄"} <= set(shown) and "w0" not in shown
+
+
+def test_a_very_long_label_is_cut_with_an_ellipsis_and_kept_apart():
+    from microgradx.viz.names import MAX_LABEL, Namer
+
+    a, b = Value(1.0, "L" * 10_000), Value(2.0, "L" * 9_999 + "M")
+    names = Namer(a * b, bound={})
+    assert len(names(a)) <= MAX_LABEL + 1 and names(a).startswith("LLL")
+    assert "…" in names(a) and names(a) != names(b)  # cut to the same text: numbered apart

@@ -2,7 +2,8 @@
 
 One rule decides every name a student reads, in this order:
 
-1. the Value's ``label``; a label several Values share is numbered in topological
+1. the Value's ``label`` (cut with "…" past :data:`MAX_LABEL` characters); a label several
+   Values share is numbered in topological
    order (``w0₁``, ``w0₂``: every neuron of an MLP has a ``w0``);
 2. else the name the calling code bound it to: the first frame outside microgradx
    (a notebook cell, a script, a test) is searched, its local names first, then its
@@ -48,6 +49,8 @@ __all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name", "printable"]
 
 #: Longest formula used as a name; longer ones give way to a generated name.
 MAX_FORMULA = 12
+#: Longest label shown; a longer one is cut with an ellipsis (the drawing stays readable).
+MAX_LABEL = 40
 _LIBRARY = __name__.split(".")[0]  # "microgradx"
 # names and numbers bind tightest (precedence 3); infix ops say theirs in the op table
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -119,6 +122,12 @@ def caller_names(frame: FrameType | None = None) -> dict[int, str]:
     return found
 
 
+def _shown_label(label: str) -> str:
+    """A label as names show it: printable, and at most :data:`MAX_LABEL` characters."""
+    text = printable(label)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
 class Namer:
     """The names of every Value of one graph (see the module docstring for the rule).
 
@@ -142,12 +151,12 @@ class Namer:
         self.order = list(order) if order is not None else topological_order(root)
         self._names: dict[Value, str] = {}
         self._kinds: dict[Value, str] = {}
-        labels = Counter(printable(v.label) for v in self.order if v.label)
+        labels = Counter(_shown_label(v.label) for v in self.order if v.label)
         used = set(labels)
         repeats: Counter[str] = Counter()
         for v in self.order:  # rules 1 and 2
             if v.label:
-                name = printable(v.label)
+                name = _shown_label(v.label)
                 if labels[name] > 1:  # several Values share the label: number each one
                     while True:
                         repeats[name] += 1
