@@ -419,3 +419,35 @@ def test_replay_slider_moves_the_boundary(browser, tmp_path):
     screenshot(browser, "replay")
     assert browser.execute_script("return performance.getEntriesByType('resource').length;") == 0
     assert console_errors(browser) == []
+
+
+def test_quiz_takes_only_a_whole_number_and_explain_gives_inf_and_nan(
+    browser, dot_program, tmp_path
+):
+    from selenium.webdriver.common.by import By
+
+    f, _ = readme_example()
+    open_page(browser, save_steps(f, tmp_path / "strict.html", quiz=True))
+    for _ in range(5):
+        click(browser, '[data-do="next"]')
+    quiz = browser.find_element(By.CSS_SELECTOR, ".mgx-quiz")
+    box = quiz.find_element(By.TAG_NAME, "input")
+    box.send_keys("4 apples\ue007")  # starts with the right number, but is not a number
+    assert browser.execute_script(
+        "return document.querySelector('.mgx-quiz input').validationMessage"
+    )
+    assert browser.find_element(By.CSS_SELECTOR, ".mgx-score").text == "0 of 0 right"
+    box.clear()
+    box.send_keys(" 4e0 \ue007")  # a whole number, written another way: right
+    assert "Right" in quiz.text
+    # a gradient that is known but infinite, and one that is nan, are numbers in explain()
+    x, y = Value(0.0, "x"), Value(0.0, "y")
+    g = x.sqrt() + y.sqrt() * 0.0  # ∂g/∂x = 1/(2√0) = inf; ∂g/∂y = inf · 0 = nan
+    open_page(browser, save_steps(g, tmp_path / "inf.html"))
+    handle(browser, f"go({handle(browser, 'frames') - 1})")
+    assert browser.execute_script(
+        "var p = window.microgradx.pages[0];"
+        "return [p.explain('x').grad === Infinity, Number.isNaN(p.explain('y').grad),"
+        " p.explain('x').terms[0].local === Infinity];"
+    ) == [True, True, True]
+    assert console_errors(browser) == []

@@ -43,6 +43,18 @@
     if (text === "nan") return NaN;
     return parseFloat(text);
   }
+  // A student's answer: the whole text must be one number ("4 apples" is not 4);
+  // inf, -inf, Infinity and nan are numbers too. Anything else: null.
+  function readAnswer(text) {
+    var t = text.trim();
+    if (/^[+-]?(inf|infinity)$/i.test(t)) return t.charAt(0) === "-" ? -Infinity : Infinity;
+    if (/^nan$/i.test(t)) return NaN;
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return null;
+    return Number(t);
+  }
+  function numberOf(pair) {  // [number, text]: non-finite numbers travel as text only
+    return pair[0] === null ? parseNumber(pair[1]) : pair[0];
+  }
   function close(a, b) {
     if (typeof a !== "number" || isNaN(a)) return typeof b === "number" && isNaN(b);
     if (!isFinite(b)) return a === b;
@@ -295,8 +307,8 @@
       input.addEventListener("keydown", function (e) {
         if (e.key !== "Enter") return;
         e.preventDefault();
-        var given = parseNumber(input.value.trim());
-        if (input.value.trim() === "" || (isNaN(given) && input.value.trim() !== "nan")) {
+        var given = readAnswer(input.value);
+        if (given === null) {
           input.setCustomValidity("a number, please");
           input.reportValidity();
           return;
@@ -347,11 +359,12 @@
     }
     function explainData(i) {
       var k = known(current), g = k.grads[i];
-      return {
-        value: k.values[i] ? nodes[i].v : null,
-        grad: g ? g[0] : null,
+      return {  // null: not known yet (inf and nan are given as numbers)
+        value: k.values[i] ? numberOf([nodes[i].v, nodes[i].vt]) : null,
+        grad: g ? numberOf(g) : null,
         terms: termsAt(i, current).map(function (t) {
-          return {user: t.user, upstream: t.upstream, local: t.local};
+          return {user: t.user, upstream: numberOf([t.upstream, t.upstreamText]),
+                  local: numberOf([t.local, t.localText])};
         })
       };
     }
