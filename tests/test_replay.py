@@ -71,19 +71,24 @@ def test_replay_page_size_and_frames(trained):
     assert not re.search(r"\bsrc\s*=|\bhref\s*=|<link|@import|url\(", page.html, re.I)
 
 
-def test_sample_figure_matches_finite_differences(trained):
+def test_sample_figure_shows_the_trained_loss_and_matches_finite_differences(trained):
     model, history, X, y = trained
-    data = page_data(history.replay(X, y, sample=5).html)
+    targets = 2.0 * y - 1.0  # fit's default for one output and labels 0/1: hinge, targets ±1
+    margins = 1.0 - targets * model.forward_batch(X)[:, 0]
+    i = int(np.argmax(margins))  # the sample with the largest hinge loss: its gradient is not 0
+    assert margins[i] > 0
+    data = page_data(history.replay(X, y, sample=i).html)
+    assert data["lossName"] == "hinge" and data["target"] == [targets[i]]
     last = data["frames"][-1]["net"]
-    x, t = X[5:6], float(y[5])
+    x, t = X[i : i + 1], float(targets[i])
 
-    def loss() -> float:  # the squared error through numpy, not through Values
-        return float(((model.forward_batch(x)[0, 0]) - t) ** 2)
+    def loss() -> float:  # the hinge loss through numpy, not through Values
+        return max(0.0, 1.0 - t * float(model.forward_batch(x)[0, 0]))
 
     assert last["a"][-1][0] == pytest.approx(model.forward_batch(x)[0, 0], rel=1e-3)
     assert last["L"] == pytest.approx(loss(), rel=1e-3)
-    for layer, j, i in ((0, 0, 1), (1, 4, 7), (2, 0, 3)):
-        w = model.layers[layer].neurons[j].w[i]
+    for layer, j, k in ((0, 0, 1), (1, 4, 7), (2, 0, 3)):
+        w = model.layers[layer].neurons[j].w[k]
         keep, h = w.data, 1e-6
         w.data = keep + h
         up = loss()
@@ -91,8 +96,8 @@ def test_sample_figure_matches_finite_differences(trained):
         down = loss()
         w.data = keep
         expected = (up - down) / (2 * h)
-        assert last["g"][layer][j][i] == pytest.approx(expected, rel=2e-3, abs=1e-6)
-        assert last["w"][layer][j][i] == pytest.approx(keep, rel=1e-3)
+        assert last["g"][layer][j][k] == pytest.approx(expected, rel=2e-3, abs=1e-6)
+        assert last["w"][layer][j][k] == pytest.approx(keep, rel=1e-3)
 
 
 def test_replay_needs_snapshots_and_a_sample_of_the_data(trained):

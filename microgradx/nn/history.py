@@ -63,8 +63,9 @@ class History:
         #: ``{"epoch", "weights"}`` (a numpy array, in ``model.parameters()`` order) every
         #: ``record_every`` epochs; kept in memory, not saved
         self.snapshots: list[dict[str, Any]] = []
-        #: the model the snapshots are of
+        #: the model the snapshots are of, and the loss ``fit`` trained it with
         self.model: Any = None
+        self.trained_loss: Any = None
 
     def snapshot(self, epoch: int, model: Any) -> None:
         """Keep ``model``'s weights after ``epoch``; at most :data:`MAX_SNAPSHOTS`.
@@ -82,9 +83,25 @@ class History:
     def replay(self, X: Any, y: Any, sample: int = 0, **options: Any) -> Any:
         """A page replaying the recorded epochs (see :func:`microgradx.viz.replay.replay`)."""
         from ..viz.replay import replay  # the pages, imported on first use
-        from .task import predict
+        from .task import make_task, predict
 
-        return replay(self, X, y, classify=predict, sample=sample, **options)
+        if self.model is None:
+            raise ValueError(
+                "the history has no snapshots to replay: train with fit(..., record_every=k)"
+            )
+        # the sample's loss is the one fit trained with, its target as that loss reads it
+        task = make_task(self.trained_loss, self.model, np.asarray(y))
+        if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(y):
+            raise ValueError(f"sample must be a row of X, 0 to {len(y) - 1}; got {sample!r}")
+        target = task.targets[sample]
+
+        def sample_loss(outputs: list[Any]) -> Any:
+            return task.loss_fn(outputs, target)
+
+        return replay(
+            self, X, y, classify=predict, sample_loss=sample_loss, loss_name=task.loss_name,
+            target=target, sample=sample, **options,
+        )  # fmt: skip
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))

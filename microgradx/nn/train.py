@@ -378,6 +378,7 @@ def fit(
         info={"loss": task.loss_name, "optimizer": repr(opt), "engine": engine,
               "batch_size": batch_size, "l2": l2, "samples": n, "tol": tol}
     )  # fmt: skip
+    history.trained_loss = loss  # as given (a name, a function or None), for history.replay
     best, best_epoch, best_state = math.inf, 0, None
     layer_sizes = [_count(layer) for layer in _layers(model)]
     bar = _Progress(epochs, progress)

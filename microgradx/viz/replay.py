@@ -2,8 +2,8 @@
 
 At each recorded epoch the page shows the loss curve so far, the decision boundary (for
 two inputs) with the data points, and one sample's network: each neuron's activation and
-each weight, with the weight's gradient ∂L/∂w for that sample's squared error
-L = Σₖ (outₖ − targetₖ)² (the figure :meth:`~microgradx.nn.Module.draw` shows). The page
+each weight, with the weight's gradient ∂L/∂w for that sample's loss L, the loss the
+model was trained with (hinge, cross-entropy, …; the L2 term aside). The page
 carries the numbers only (the boundary as one class digit per grid cell); its script
 (``static/replay.js``) draws them, so it grows linearly with snapshots × (grid + weights).
 It registers in ``window.microgradx.pages`` like the lesson page: ``frames`` (the
@@ -55,7 +55,9 @@ class ReplayPage(HtmlPage):
         return f"<ReplayPage of {len(self)} snapshots, epochs {self.epochs[0]}-{self.epochs[-1]}>"
 
 
-def _sample_figure(model: Any, x: np.ndarray, target: list[float]) -> dict[str, Any]:
+def _sample_figure(
+    model: Any, x: np.ndarray, sample_loss: Callable[[list[Value]], Value]
+) -> dict[str, Any]:
     """Activations per layer and, per weight, its value and ∂L/∂w for one sample."""
     for p in model.parameters():
         p.grad = 0.0
@@ -64,7 +66,7 @@ def _sample_figure(model: Any, x: np.ndarray, target: list[float]) -> dict[str, 
     for layer in model.layers:
         a = layer._forward(a)
         acts.append([_short(v.data) for v in a])
-    loss = sum(((o - t) ** 2 for o, t in zip(a, target)), Value(0.0))
+    loss = sample_loss(a)
     loss.backward()
     weights, grads = [], []
     for layer in model.layers:
@@ -79,6 +81,9 @@ def replay(
     y: Any,
     *,
     classify: Callable[[Any, np.ndarray], np.ndarray],
+    sample_loss: Callable[[list[Value]], Value],
+    loss_name: str = "loss",
+    target: Any = None,
     sample: int = 0,
     delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -91,6 +96,9 @@ def replay(
             the boundary, others the loss and the network only.
         classify: ``classify(model, points)`` -> each point's class (the boundary):
             ``History.replay`` passes :func:`microgradx.nn.predict`.
+        sample_loss: ``sample_loss(outputs)`` -> the sample's loss L as a Value, the
+            loss the model was trained with; ``loss_name`` names it on the page and
+            ``target`` is the sample's target as that loss reads it.
         sample: the row of ``X`` whose network figure is shown.
         delay: seconds per snapshot when playing.
         max_bytes: refuse a page larger than this.
@@ -115,8 +123,7 @@ def replay(
     work = copy.deepcopy(model)  # the trained model keeps its weights
     work.eval()
     params = work.parameters()
-    nout = work.layers[-1].nout
-    target = [float(y[sample])] if nout == 1 else [float(int(y[sample]) == k) for k in range(nout)]
+    shown_target = np.ravel(np.asarray(y[sample] if target is None else target, dtype=float))
     boundary: dict[str, Any] | None = None
     if X.shape[1] == 2:
         lo, hi = X.min(axis=0), X.max(axis=0)
@@ -134,7 +141,7 @@ def replay(
     for snap in snapshots:
         for p, w in zip(params, snap["weights"].tolist()):
             p.data = w
-        frame = {"epoch": snap["epoch"], "net": _sample_figure(work, X[sample], target)}
+        frame = {"epoch": snap["epoch"], "net": _sample_figure(work, X[sample], sample_loss)}
         if boundary is not None:
             cells = classify(work, grid)
             boundary["cells"].append("".join(str(int(c) % 10) for c in cells))
@@ -147,7 +154,8 @@ def replay(
         "boundary": boundary,
         "sample": sample,
         "x": [_short(v) for v in X[sample]],
-        "target": target,
+        "target": [_short(float(t)) for t in shown_target],
+        "lossName": loss_name,
         "delay": round(delay * 1000),
     }
     parts = {

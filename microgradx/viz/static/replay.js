@@ -119,7 +119,7 @@
       });
       root.querySelector(".mgx-net-caption").textContent = "sample " + data.sample + " (x = " +
         data.x.join(", ") + ", target " + data.target.join(", ") + "): activations, and edges by " +
-        (showGrads ? "∂L/∂w" : "weight") + "; L = " + fmt(f.L);
+        (showGrads ? "∂L/∂w" : "weight") + "; L (" + data.lossName + ") = " + fmt(f.L);
     }
     function show() {
       var f = frames[current];
