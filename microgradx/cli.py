@@ -382,7 +382,13 @@ def _run_train(args) -> int:
     from .runs import train_toy
 
     out = Path(args.output or f"runs/{args.dataset}")
-    _check_outputs([("the replay page", "--replay", args.replay, [".html", ".htm"])])
+    replay = args.replay
+    if replay is not None and Path(replay).parent.resolve() == out.resolve() and not out.exists():
+        # inside the run folder, which training makes: only the name can be checked now
+        if Path(replay).suffix.lower() not in (".html", ".htm"):
+            raise CLIError(f"cannot write the replay page {replay}: it must end in .html")
+    else:
+        _check_outputs([("the replay page", "--replay", replay, [".html", ".htm"])])
     try:
         run = train_toy(
             out, dataset=args.dataset, samples=args.samples, noise=args.noise,

@@ -586,6 +586,15 @@ def _on_table_change(op: Op, added: bool) -> None:
 subscribe(_on_table_change)
 
 
+def type_name(x: object) -> str:
+    """The name of ``x``'s type for an error message; another library's ``Value`` (say
+    micrograd's) is named with its module, so "got Value" never puzzles."""
+    cls = type(x)
+    if cls.__name__ == "Value" and not isinstance(x, Value):
+        return f"{cls.__module__}.{cls.__qualname__} (not a microgradx Value)"
+    return cls.__name__
+
+
 def _to_float(x: object) -> float:
     """``x`` as a float if it is a real number; TypeError naming its type otherwise."""
     if isinstance(x, bool) or not isinstance(x, (Real, np.integer, np.floating)):

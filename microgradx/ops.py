@@ -154,6 +154,8 @@ class Op:
             object.__setattr__(self, "short", self.symbol)
         if self.activation and self.arity != 1:
             raise ValueError(f"op {self.name!r}: an activation takes one operand")
+        if self.activation and self.name == "linear":
+            raise ValueError("'linear' is the activation that applies no op: choose another name")
 
     def forward(self, *args: float) -> float:
         """Compute the op on floats with IEEE results (inf/nan, never an exception)."""

@@ -157,3 +157,10 @@ def test_train_replay_with_a_wrong_suffix_is_refused_before_training(tmp_path, c
     assert main(argv) == 2
     assert "--replay takes a file ending in .html" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written
+
+
+def test_train_replay_may_go_inside_a_run_folder_that_training_makes(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main([*TINY, "-o", str(run), "--replay", str(run / "replay.html")]) == 0
+    assert (run / "replay.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (run / "model.json").exists()

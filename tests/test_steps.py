@@ -9,6 +9,7 @@ import re
 import sys
 from html import unescape
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -445,3 +446,37 @@ def test_pages_save_html_only_and_show_as_an_iframe(tmp_path, lecture):
             p._repr_html_().startswith("<iframe srcdoc=")
             and 'sandbox="allow-scripts"' in p._repr_html_()
         )
+
+
+def test_small_refusals_say_what_is_wrong(tmp_path, lecture):
+    import micrograd.engine
+
+    from microgradx import draw, save_steps, stepper
+    from microgradx.ops import Op
+
+    f, _ = lecture()
+    with pytest.raises(ValueError, match=r"quiz=True needs an \.html page"):
+        save_steps(f, tmp_path / "q.gif", quiz=True)
+    assert not (tmp_path / "q.gif").exists()
+    with pytest.raises(ValueError, match=r"would be [\d,]+ bytes, more than max_bytes=10;"):
+        save_steps(f, tmp_path / "q.html", max_bytes=10)
+    peer = micrograd.engine.Value(1.0)
+    for call in (draw, stepper):
+        with pytest.raises(
+            TypeError, match=r"micrograd\.engine\.Value \(not a microgradx Value\)"
+        ):
+            call(peer)
+    with pytest.raises(ValueError, match="'linear' is the activation that applies no op"):
+        Op("linear", "lin", 1, f=lambda a: a, df=lambda out, a: (1.0,), activation=True)
+
+
+def test_render_to_a_file_does_not_keep_the_folder_of_an_earlier_call(
+    tmp_path, monkeypatch, dot_program, lecture
+):
+    monkeypatch.chdir(tmp_path)
+    f, _ = lecture()
+    drawing = f.draw()
+    first = drawing.render("g", directory="sub/deeper")
+    second = drawing.render("h")
+    assert Path(first).as_posix() == "sub/deeper/g.svg" and second == "h.svg"
+    assert (tmp_path / "h.svg").exists() and (tmp_path / "sub" / "deeper" / "g.svg").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import graphviz
 
 from .._atomic import atomic_write
-from ..engine import Value
+from ..engine import Value, type_name
 from .dot import DrawOptions, FrameState, build_digraph
 from .names import Namer
 from .render import (
@@ -107,7 +107,10 @@ class Drawing:
         if fmt not in _IMAGE_FORMATS:
             raise ValueError(f"unknown format {fmt!r}; e.g. svg, png or pdf")
         try:
-            return self.digraph.render(name, directory=directory, format=fmt, cleanup=cleanup)
+            # a copy: graphviz's Digraph keeps the last directory for the next call
+            return self.digraph.copy().render(
+                name, directory=directory, format=fmt, cleanup=cleanup
+            )
         except graphviz.ExecutableNotFound as exc:
             raise GraphvizNotFoundError(f"no image written: {INSTALL_GRAPHVIZ}") from exc
 
@@ -222,7 +225,7 @@ def draw(
         A :class:`Drawing`; in Jupyter it displays itself.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
+        raise TypeError(f"draw() needs a Value, got {type_name(root)}")
     opts = DrawOptions(
         rankdir=rankdir,
         show_data=show_data,

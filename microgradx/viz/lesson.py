@@ -39,7 +39,7 @@ from typing import Any
 
 from .._atomic import atomic_write
 from ..autodiff import chain_rule_numbers
-from ..engine import Value
+from ..engine import Value, type_name
 from ..graph import count_nodes, topological_order
 from ..ops import OPS
 from .dot import (
@@ -281,7 +281,7 @@ class HtmlPage:
 def lesson(root: Value, options: dict[str, Any], bound: dict[int, str], forward: bool) -> Lesson:
     """The frames of ``root``'s graph (cheap: nothing is drawn), after :func:`check_size`."""
     if not isinstance(root, Value):
-        raise TypeError(f"the stepper needs a Value, got {type(root).__name__}")
+        raise TypeError(f"the stepper needs a Value, got {type_name(root)}")
     if not isinstance(forward, bool):
         raise TypeError(f"forward must be True or False, got {forward!r}")
     opts = DrawOptions(**options)
@@ -513,9 +513,9 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
     size_bytes = len(page.encode("utf-8"))
     if size_bytes > max_bytes:
         raise ValueError(
-            f"the stepper page would be {size_bytes / 1e6:.1f} MB, more than max_bytes="
-            f"{max_bytes} ({max_bytes / 1e6:.1f} MB); step through a smaller graph "
-            "(one sample, fewer neurons) or pass a larger max_bytes"
+            f"the stepper page would be {size_bytes:,} bytes, more than max_bytes="
+            f"{max_bytes:,}; step through a smaller graph (one sample, fewer neurons) or pass "
+            "a larger max_bytes"
         )
     # the controls, a three-line caption and the panel below the drawing
     height = round(min(max(drawing_height + 420, 360), 900))

@@ -168,7 +168,7 @@ def replay(
     size = len(page.encode("utf-8"))
     if size > max_bytes:
         raise ValueError(
-            f"the replay page would be {size / 1e6:.1f} MB, more than max_bytes={max_bytes}; "
+            f"the replay page would be {size:,} bytes, more than max_bytes={max_bytes:,}; "
             "record fewer snapshots (a larger record_every) or pass a larger max_bytes"
         )
     return ReplayPage(page, [f["epoch"] for f in frames])

@@ -137,6 +137,8 @@ def save_steps(
     delay = check_delay(delay)
     max_bytes = _check_max_bytes(max_bytes)
     quiz = _check_quiz(quiz)
+    if quiz and suffix not in (".html", ".htm"):
+        raise ValueError(f"quiz=True needs an .html page (the quiz runs in it), not {suffix}")
     dpi = _check_dpi(dpi)
     steps = lesson(output, options, caller_names(sys._getframe(1)), forward)
     if suffix in (".html", ".htm"):
