@@ -178,12 +178,15 @@ def _check_outputs(outputs: Sequence[tuple[str, str, str | None, Sequence[str]]]
     for what, flag, path, suffixes in outputs:
         if path is None:
             continue
+        if not path.strip():
+            raise CLIError(f"{flag} needs a file name")
         try:
             target = check_output(path)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            if isinstance(exc, FileNotFoundError):
-                reason = f"the folder {str(Path(path).parent)!r} does not exist"
+            if isinstance(exc, FileNotFoundError):  # a link names the folder it points into
+                folder = Path(os.path.realpath(path)).parent if Path(path).is_symlink() else None
+                reason = f"the folder {str(folder or Path(path).parent)!r} does not exist"
             elif isinstance(exc, IsADirectoryError):
                 reason = "it is a directory; give a file name"
             raise CLIError(f"cannot write {what} {path}: {reason}") from None

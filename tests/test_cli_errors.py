@@ -169,3 +169,17 @@ def test_epochs_beyond_the_cap_are_refused_with_the_cap_and_why(tmp_path, capsys
     err = _one_line_error(capsys, command[0])
     assert "epochs must be at most 100,000" in err and "record to the history" in err
     assert not out.exists()
+
+
+def test_output_paths_name_the_missing_folder_a_link_points_into_and_refuse_empty(
+    tmp_path, capsys, monkeypatch
+):
+    from microgradx.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "steps.html").symlink_to(tmp_path / "nowhere" / "x.html")
+    args = ["graph", "x*y", "x=1", "y=2"]
+    assert main([*args, "--steps", "steps.html"]) == 2
+    assert f"the folder '{tmp_path / 'nowhere'}' does not exist" in capsys.readouterr().err
+    assert main([*args, "--steps", ""]) == 2
+    assert "--steps needs a file name" in capsys.readouterr().err
