@@ -86,7 +86,7 @@ MAX_DELAY = 3600.0
 #: Width (px) a page is assumed to get inline (a notebook cell, a docs column).
 PAGE_WIDTH = 860
 #: Pages of graphs with more values than this open zoomed on the current step.
-FOLLOW_ABOVE = 40
+FOLLOW_ABOVE = 24
 
 
 def check_size(root: Value, opts: DrawOptions) -> int:
