@@ -59,8 +59,12 @@
       lossSvg.appendChild(svgEl("line", {x1: 30, y1: 180, x2: 310, y2: 180, stroke: "#9ca3af"}));
       lossSvg.appendChild(svgEl("line", {x1: 30, y1: 20, x2: 30, y2: 180, stroke: "#9ca3af"}));
       lossSvg.appendChild(svgEl("polyline", {points: pts.join(" "), fill: "none", stroke: "#7c3aed", "stroke-width": 2}));
-      lossSvg.appendChild(svgEl("text", {x: 34, y: 16, "font-size": 11}, "loss " + fmt(lossAt(epoch))));
-      lossSvg.appendChild(svgEl("text", {x: 250, y: 196, "font-size": 11}, "epoch " + epoch));
+      // the y scale: the top and the bottom of the axis, then this epoch's loss
+      lossSvg.appendChild(svgEl("text", {x: 34, y: 30, "font-size": 10}, "top " + fmt(top)));
+      lossSvg.appendChild(svgEl("text", {x: 27, y: 183, "font-size": 10, "text-anchor": "end"}, fmt(bottom)));
+      lossSvg.appendChild(svgEl("text", {x: 310, y: 16, "font-size": 11, "text-anchor": "end"},
+        "epoch " + epoch + ": loss " + fmt(lossAt(epoch))));
+      lossSvg.appendChild(svgEl("text", {x: 310, y: 196, "font-size": 11, "text-anchor": "end"}, "epoch"));
     }
     function drawBoundary(k) {
       var b = data.boundary;
@@ -93,7 +97,8 @@
       var w = net.clientWidth || 600, h = net.clientHeight || 420;
       function pos(l, j) {
         var count = acts[l].length;
-        return [40 + (w - 80) * l / Math.max(layers - 1, 1), h / 2 + (j - (count - 1) / 2) * Math.min(24, (h - 30) / count)];
+        // 70 px to the right of the last layer: its values are written beside the circles
+        return [40 + (w - 110) * l / Math.max(layers - 1, 1), h / 2 + (j - (count - 1) / 2) * Math.min(24, (h - 30) / count)];
       }
       var values = showGrads ? f.g : f.w, biggest = 1e-12;
       values.forEach(function (layer) { layer.forEach(function (row) { row.forEach(function (v) {
