@@ -145,7 +145,7 @@ def test_library_entry_points_pause(monkeypatch):
 
 
 def test_model_calls_compile_and_fit_run_paused(monkeypatch):
-    import microgradx.nn.module as module
+    import microgradx.nn.layers as module  # where neurons sum their inputs
     import microgradx.tape.runner as runner
     from microgradx import nn
 

@@ -35,7 +35,7 @@ LEVEL = {group: k for k, layer in enumerate(LAYERS) for group in layer}
 #: (importing module, imported module) -> the one function allowed to make that import.
 REACHING_UP = {
     ("microgradx.engine", "microgradx.viz"): "_viz",  # Value.draw, Value.draw_dot
-    ("microgradx.nn.module", "microgradx.nn.torch_bridge"): "_bridge",  # to_torch, from_torch
+    ("microgradx.nn.base", "microgradx.nn.torch_bridge"): "_bridge",  # to_torch, from_torch
 }
 
 
