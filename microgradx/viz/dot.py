@@ -14,9 +14,7 @@ expression always gives the same DOT text, byte for byte.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Sequence
 from itertools import pairwise
 
 import graphviz
@@ -24,10 +22,20 @@ import graphviz
 from .._gc import paused
 from ..engine import Value
 from ..graph import count_nodes, topological_order, users_in
-from ..ops import OPS, local_grads_of
-from .formatting import format_number
-from .names import Namer, printable
-from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
+from ..ops import OPS
+from .formatting import dot_text, format_number, html_text, local_grads, op_symbol
+from .names import Namer
+from .options import (
+    FONT,
+    HIGHLIGHT,
+    LOCAL_GRAD,
+    OP_COLOURS,
+    ROLE_COLOURS,
+    SCOPE_COLOURS,
+    UPDATED,
+    DrawOptions,
+    FrameState,
+)
 
 __all__ = [
     "DrawOptions",
@@ -40,123 +48,6 @@ __all__ = [
     "html_text",
     "local_grads",
 ]
-
-# Colours by role: (fill, border). Light fills keep black text readable on slides.
-ROLE_COLOURS = {
-    "input": ("#dbeafe", "#2563eb"),  # labelled leaves: blue
-    "parameter": ("#fef3c7", "#d97706"),  # trainable weights: amber
-    "constant": ("#f3f4f6", "#9ca3af"),  # unlabelled leaves: grey
-    "output": ("#dcfce7", "#16a34a"),  # the root: green
-    "intermediate": ("#ffffff", "#6b7280"),  # everything else: white
-}
-OP_COLOURS = ("#ede9fe", "#7c3aed")  # operation ovals: violet
-SCOPE_COLOURS = ("#f5f3ff", "#7c3aed")  # collapsed scopes
-HIGHLIGHT = "#dc2626"  # red: highlighted values, the stepper's current node
-UPDATED = "#ea580c"  # orange: operands the stepper's current node just updated
-LOCAL_GRAD = "#7c3aed"  # edge labels with local gradients
-FONT = "Helvetica,Arial,sans-serif"
-RANKDIRS = ("LR", "TB", "RL", "BT")
-
-
-@dataclass(frozen=True)
-class DrawOptions:
-    """What :func:`microgradx.draw` takes; see there for each option."""
-
-    rankdir: str = "LR"
-    show_data: bool = True
-    show_grad: bool = True
-    precision: int = 4
-    show_local_grads: bool = False
-    highlight: tuple[Value, ...] = ()
-    params: tuple[Value, ...] = ()
-    max_nodes: int = 1000
-    clusters: bool = False
-    collapse: bool | int = False
-    engine: str = "dot"
-    timeout: float = DEFAULT_TIMEOUT
-
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        object.__setattr__(self, "timeout", check_timeout(self.timeout))
-        if self.rankdir not in RANKDIRS:
-            raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {self.rankdir!r}")
-        for name in ("show_data", "show_grad", "show_local_grads", "clusters"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not _is_int(self.precision) or not 0 <= self.precision <= 17:
-            raise ValueError(f"precision must be an int from 0 to 17, got {self.precision!r}")
-        if not _is_int(self.max_nodes) or self.max_nodes < 1:
-            raise ValueError(f"max_nodes must be a positive int, got {self.max_nodes!r}")
-        depth_ok = _is_int(self.collapse) and self.collapse > 0
-        if not isinstance(self.collapse, bool) and not depth_ok:
-            raise ValueError(
-                f"collapse must be True, False or a scope depth >= 1, got {self.collapse!r}"
-            )
-        object.__setattr__(self, "highlight", _values("highlight", self.highlight))
-        object.__setattr__(self, "params", _values("params", self.params))
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _values(name: str, items: Iterable[Value] | Value | None) -> tuple[Value, ...]:
-    if items is None:
-        return ()
-    if isinstance(items, Value):
-        items = (items,)
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise TypeError(f"{name} must be a list of Values, got {type(items).__name__}") from None
-    for item in items:
-        if not isinstance(item, Value):
-            raise TypeError(f"{name} must hold Values, got {type(item).__name__}")
-    return items
-
-
-@dataclass
-class FrameState:
-    """One moment of the backward pass, for the stepper's frames.
-
-    Attributes:
-        grads: the gradient each Value has received so far (absent: none yet).
-        current: the node whose backward rule was just applied.
-        updated: the operands that rule just updated.
-        caption: the arithmetic of the step, one line per operand.
-    """
-
-    grads: Mapping[Value, float]
-    current: Value | None = None
-    updated: tuple[Value, ...] = ()
-    caption: str = ""
-
-
-def dot_text(text: object) -> str:
-    """``text`` as a plain DOT string: shown literally, never markup.
-
-    The graphviz package writes a string that looks like ``<...>`` as an HTML-like
-    label, and DOT reads backslash sequences (``\\N``, ``\\l``) in quoted strings;
-    the result is marked as plain text, with backslashes doubled and control
-    characters made visible (quotes are escaped when the DOT text is written).
-    """
-    return graphviz.escape(printable(text))
-
-
-def html_text(text: object) -> str:
-    """``text`` inside an HTML-like DOT label or HTML: ``<``, ``&`` and quotes escaped."""
-    return escape(printable(text), quote=True)
-
-
-def local_grads(node: Value) -> tuple[float, ...]:
-    """∂node/∂operand for each operand of ``node``, from the op table."""
-    return local_grads_of(node)
-
-
-def op_symbol(node: Value, precision: int = 4) -> str:
-    """The symbol drawn in an op's oval: ``×``, ``σ``, ``^2`` for ``x ** 2``."""
-    return OPS[node.op].symbol_for(node.arg, lambda x: format_number(x, precision))
 
 
 def definition(node: Value, namer: Namer, precision: int = 4) -> str:

@@ -43,7 +43,7 @@ from types import FrameType
 from ..engine import Value
 from ..graph import topological_order
 from ..ops import OPS
-from .formatting import format_number
+from .formatting import format_number, printable
 
 __all__ = ["MAX_FORMULA", "Namer", "caller_names", "display_name", "printable"]
 
@@ -57,31 +57,6 @@ _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NESTED = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>", "<lambda>")
 _MAX_SEQUENCE = 256  # lists longer than this are not searched for Values
-
-
-def printable(text: object) -> str:
-    """``text`` as a string a drawing, caption or page can show as it stands.
-
-    Control characters become their visible pictures (a newline shows as ``␊``, a
-    tab as ``␉``) and lone surrogates, which no file encoding can hold, become
-    U+FFFD (the replacement character); everything else is kept. Escaping for DOT,
-    HTML or JSON is the job of each writer; this only makes every character shown.
-    """
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(_visible(c) for c in text)
-
-
-def _visible(c: str) -> str:
-    code = ord(c)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    if 0xD800 <= code <= 0xDFFF or (0x80 <= code < 0xA0):
-        return "\ufffd"
-    return c
 
 
 def caller_names(frame: FrameType | None = None) -> dict[int, str]:
