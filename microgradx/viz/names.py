@@ -97,6 +97,20 @@ def caller_names(frame: FrameType | None = None) -> dict[int, str]:
     return found
 
 
+def _numbered(
+    base: str, counts: Counter[str], used: set[str], digits: dict[int, str] | None = None
+) -> str:
+    """``base`` with the next number not in ``used`` (``t1``, ``t2``; ``w0₁`` with
+    subscript ``digits``); the name is marked as used."""
+    while True:
+        counts[base] += 1
+        number = str(counts[base])
+        name = base + (number.translate(digits) if digits else number)
+        if name not in used:
+            used.add(name)
+            return name
+
+
 def _shown_label(label: str) -> str:
     """A label as names show it: printable, and at most :data:`MAX_LABEL` characters."""
     text = printable(label)
@@ -133,13 +147,7 @@ class Namer:
             if v.label:
                 name = _shown_label(v.label)
                 if labels[name] > 1:  # several Values share the label: number each one
-                    while True:
-                        repeats[name] += 1
-                        numbered = f"{name}{str(repeats[name]).translate(_SUBSCRIPTS)}"
-                        if numbered not in used:
-                            break
-                    used.add(numbered)
-                    name = numbered
+                    name = _numbered(name, repeats, used, _SUBSCRIPTS)
                 self._set(v, name, "label")
             elif id(v) in bound and bound[id(v)] not in used:
                 used.add(bound[id(v)])
@@ -156,18 +164,10 @@ class Namer:
                     used.add(formula[0])
                     self._set(v, formula[0], "formula")
                     self._precedence[v] = formula[1]
-        counters = {"t": 0, "c": 0}
+        counters: Counter[str] = Counter()
         for v in self.order:  # rule 4
-            if v in self._names:
-                continue
-            prefix = "t" if v.children else "c"
-            while True:
-                counters[prefix] += 1
-                name = f"{prefix}{counters[prefix]}"
-                if name not in used:
-                    break
-            used.add(name)
-            self._set(v, name, "generated")
+            if v not in self._names:
+                self._set(v, _numbered("t" if v.children else "c", counters, used), "generated")
 
     def _set(self, v: Value, name: str, kind: str) -> None:
         self._names[v] = name
