@@ -98,7 +98,7 @@ def caller_names(frame: FrameType | None = None) -> dict[int, str]:
 
 
 def _numbered(
-    base: str, counts: Counter[str], used: set[str], digits: dict[int, str] | None = None
+    base: str, counts: Counter[str], used: set[str], digits: dict[int, int] | None = None
 ) -> str:
     """``base`` with the next number not in ``used`` (``t1``, ``t2``; ``w0₁`` with
     subscript ``digits``); the name is marked as used."""
