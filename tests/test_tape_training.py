@@ -178,8 +178,8 @@ def test_the_structure_built_tape_equals_the_traced_one_and_numpy(make):
 
 
 def test_fit_on_the_tape_builds_no_graph_of_the_model_and_matches_tracing(monkeypatch):
-    from microgradx.nn import tape_training
     from microgradx.nn import run as train_module  # where fit asks for its tape
+    from microgradx.nn import tape_training
 
     X, y = nn.make_moons(50, noise=0.1, seed=3)
 
