@@ -34,19 +34,8 @@ from .losses import (
     softmax,
 )
 from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron
-from .optim import (
-    OPTIMIZERS,
-    SGD,
-    AdaGrad,
-    Adam,
-    AdamW,
-    ExponentialLR,
-    LinearLR,
-    LRScheduler,
-    Optimizer,
-    RMSProp,
-    StepLR,
-)
+from .optim import OPTIMIZERS, SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
+from .schedules import ExponentialLR, LinearLR, LRScheduler, StepLR
 from .task import Task, make_task
 from .train import EarlyStopping, accuracy, fit, layer_grad_norms, predict
 

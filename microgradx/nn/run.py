@@ -24,7 +24,8 @@ from .history import History, check_epochs
 from .init import Seed, make_rng
 from .losses import LOSSES
 from .module import Layer, Module
-from .optim import OPTIMIZERS, LRScheduler, Optimizer
+from .optim import OPTIMIZERS, Optimizer
+from .schedules import LRScheduler
 from .tape_training import TapeTraining, structure_tape
 from .task import LossFn, Task, make_task, predict
 

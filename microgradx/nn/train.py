@@ -29,11 +29,12 @@ from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History
 from .init import Seed
 from .module import Module
-from .optim import LRScheduler, Optimizer
+from .optim import Optimizer
 from .run import BATCH_NORM_ON_SCALAR as BATCH_NORM_ON_SCALAR
 from .run import _check_arguments, _set_up
 from .run import layer_grad_norms as layer_grad_norms
 from .run import tape_applies as tape_applies
+from .schedules import LRScheduler
 from .task import LossFn, Task, make_task, predict
 
 __all__ = [
