@@ -1,4 +1,4 @@
-"""Optimizers: turning gradients into parameter updates, and learning-rate schedules.
+"""Optimizers: turning gradients into parameter updates (schedules: nn/schedules.py).
 
 Every optimizer reads ``p.grad`` (filled by ``backward``) and changes ``p.data``. The
 updates are plain arithmetic on numbers under :func:`microgradx.no_grad`, so they
