@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
-from .lesson import DEFAULT_MAX_BYTES, HtmlPage, _static, script_json
+from .lesson import DEFAULT_MAX_BYTES
+from .page import HtmlPage, _static, script_json
 
 __all__ = ["GRID", "ReplayPage", "replay"]
 

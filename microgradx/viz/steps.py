@@ -35,15 +35,14 @@ from .drawing import DEFAULT_DPI, Drawing, _check_dpi, draw_frame
 from .lesson import (
     DEFAULT_MAX_BYTES,
     MAX_IMAGE_FRAMES,
-    HtmlPage,
     Lesson,
     check_cells,
     check_delay,
     frame_drawings,
     lesson,
-    lesson_page,
 )
 from .names import caller_names
+from .page import HtmlPage, lesson_page
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
