@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"micrograd", "plot"},
     {"runs"},
     {"demo"},
+    {"cli_outputs"},
     {"cli", "__main__"},
 ]
 LEVEL = {group: k for k, layer in enumerate(LAYERS) for group in layer}
