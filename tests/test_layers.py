@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"graph", "switches"},
     {"engine"},
     {"autodiff"},
+    {"expr_rules"},
     {"gradcheck", "expr", "compare"},
     {"tape", "viz"},
     {"exercises", "nn"},
