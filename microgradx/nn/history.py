@@ -85,23 +85,10 @@ class History:
         from ..viz.replay import replay  # the pages, imported on first use
         from .task import make_task, predict
 
-        if self.model is None:
-            raise ValueError(
-                "the history has no snapshots to replay: train with fit(..., record_every=k)"
-            )
-        # the sample's loss is the one fit trained with, its target as that loss reads it
-        task = make_task(self.trained_loss, self.model, np.asarray(y))
-        if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(y):
-            raise ValueError(f"sample must be a row of X, 0 to {len(y) - 1}; got {sample!r}")
-        target = task.targets[sample]
+        def task_for(labels: Any) -> Any:  # the loss fit trained with, for these labels
+            return make_task(self.trained_loss, self.model, labels)
 
-        def sample_loss(outputs: list[Any]) -> Any:
-            return task.loss_fn(outputs, target)
-
-        return replay(
-            self, X, y, classify=predict, sample_loss=sample_loss, loss_name=task.loss_name,
-            target=target, sample=sample, **options,
-        )  # fmt: skip
+        return replay(self, X, y, classify=predict, task_for=task_for, sample=sample, **options)
 
     def append(self, record: dict[str, Any]) -> None:
         self.records.append(dict(record))

@@ -82,9 +82,7 @@ def replay(
     y: Any,
     *,
     classify: Callable[[Any, np.ndarray], np.ndarray],
-    sample_loss: Callable[[list[Value]], Value],
-    loss_name: str = "loss",
-    target: Any = None,
+    task_for: Callable[[np.ndarray], Any],
     sample: int = 0,
     delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -97,9 +95,9 @@ def replay(
             the boundary, others the loss and the network only.
         classify: ``classify(model, points)`` -> each point's class (the boundary):
             ``History.replay`` passes :func:`microgradx.nn.predict`.
-        sample_loss: ``sample_loss(outputs)`` -> the sample's loss L as a Value, the
-            loss the model was trained with; ``loss_name`` names it on the page and
-            ``target`` is the sample's target as that loss reads it.
+        task_for: ``task_for(y)`` -> the task the model was trained with, for these
+            labels (``loss_fn``, ``loss_name`` and each sample's ``targets``, as
+            :func:`microgradx.nn.make_task` gives): the sample's loss L and its target.
         sample: the row of ``X`` whose network figure is shown.
         delay: seconds per snapshot when playing.
         max_bytes: refuse a page larger than this.
@@ -124,7 +122,13 @@ def replay(
     work = copy.deepcopy(model)  # the trained model keeps its weights
     work.eval()
     params = work.parameters()
-    shown_target = np.ravel(np.asarray(y[sample] if target is None else target, dtype=float))
+    task = task_for(y)
+    target = task.targets[sample]
+
+    def sample_loss(outputs: list[Value]) -> Value:
+        return task.loss_fn(outputs, target)
+
+    shown_target = np.ravel(np.asarray(target, dtype=float))
     boundary: dict[str, Any] | None = None
     if X.shape[1] == 2:
         lo, hi = X.min(axis=0), X.max(axis=0)
@@ -156,7 +160,7 @@ def replay(
         "sample": sample,
         "x": [_short(v) for v in X[sample]],
         "target": [_short(float(t)) for t in shown_target],
-        "lossName": loss_name,
+        "lossName": task.loss_name,
         "delay": round(delay * 1000),
     }
     parts = {
