@@ -25,7 +25,7 @@ import numpy as np
 
 from ._gc import paused
 from .graph import topological_order
-from .ops import MATH_ERRORS, OPS, Op, operand_args, subscribe
+from .ops import MATH_ERRORS, OPS, Op, local_grads_of, operand_args, subscribe
 from .switches import _blocks, _check_grads, _report_anomaly, _switches
 from .switches import detect_anomaly as detect_anomaly  # re-exported: the engine's switches
 from .switches import is_grad_enabled as is_grad_enabled
@@ -475,9 +475,8 @@ def chain_rule(node: Value, upstream: float) -> list[tuple[Value, float, float]]
     children = node.children
     if not children:  # a leaf (or a result made inside no_grad): nothing to pass on
         return []
-    rule = OPS[node.op]
-    local = rule.local_grads(node.data, *operand_args(children, node.arg))
-    if rule.gates:
+    local = local_grads_of(node)
+    if OPS[node.op].gates:
         return [(c, d, d * upstream if d else 0.0) for c, d in zip(children, local)]
     return [(c, d, d * upstream) for c, d in zip(children, local)]
 
