@@ -225,6 +225,7 @@ class _Run:
     best: float = math.inf
     best_epoch: int = 0
     best_state: dict[str, float] | None = None
+    stale: bool = False  # the tape's arrays hold newer weights than the model's Values
 
     def __post_init__(self) -> None:
         self.layer_sizes = [_count(layer) for layer in _layers(self.model)]
@@ -236,9 +237,11 @@ class _Run:
         )
 
     def sync(self) -> None:
-        """Bring the model's Values up to date (the tape trains on arrays)."""
-        if self.arrays is not None:
+        """Bring the model's Values up to date (the tape trains on arrays), once per
+        change: a second call before the next step writes nothing."""
+        if self.arrays is not None and self.stale:
             self.arrays.sync()
+            self.stale = False
 
     def epoch(self, epoch: int, l2: float, norms: bool) -> dict[str, Any]:
         """One pass over the data in batches; the epoch's record for the history."""
@@ -253,6 +256,7 @@ class _Run:
         for idx, _ in batches(index, index, self.batch_size, shuffle, self.rng):
             if arrays is not None:
                 batch_loss, outputs = arrays.step(X[idx], idx, l2)
+                self.stale = True  # the arrays moved on; the Values have not
             else:
                 self.opt.zero_grad()
                 step = ENGINES[self.engine]
