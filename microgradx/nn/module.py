@@ -147,7 +147,10 @@ class MLP(Module):
         return [layer.neurons for layer in self.layers]
 
     def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        params: list[Value] = []
+        for layer in self.layers:
+            params += layer.parameters()
+        return params
 
     def named_buffers(self) -> list[tuple[str, float]]:
         return [
