@@ -16,6 +16,10 @@ same sizes, interleaved rounds) with four engines:
   inline, no labels, scopes, switches or checks. Whatever a real engine adds costs
   time, so the floor's ratios are about the best a pure-Python engine of one object
   per number can reach on this interpreter;
+* ``table floor``: ``_floor_table.py``, the floor plus an op table (each node stores
+  its row; both passes call the row's forward and derivative), the one rule of
+  microgradx's design that the floor leaves out. microgradx over the table floor is
+  what the rest (labels, scopes, switches, checks, inf and nan) costs;
 * ``floor, compiled`` (with ``--compiled``): the same file turned into a C extension by
   mypyc (from the ``dev`` extra; needs a C compiler), to show what a compiled core
   would give.
@@ -34,6 +38,7 @@ import tempfile
 from pathlib import Path
 
 import _floor_engine
+import _floor_table
 import bench_engine as be
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +73,7 @@ def main(quick: bool, rounds: int, compiled: type | None) -> None:
         ("micrograd", be.PeerValue, False),
         ("microgradx, gc_paused()", be.OURS, True),
         ("floor, gc_paused()", _floor_engine.Value, True),
+        ("table floor, gc_paused()", _floor_table.Value, True),
     ]
     if compiled is not None:
         engines.append(("floor compiled, gc_paused()", compiled, True))
@@ -102,6 +108,20 @@ def main(quick: bool, rounds: int, compiled: type | None) -> None:
                 line += f"{pf / f:>7.1f}x{pb / b:>6.1f}x"
             print(line)
         print()
+    print("microgradx's time per node over the floors' (target: within 1.25x)\n")
+    columns = ("fwd/floor", "bwd/floor", "fwd/table", "bwd/table")
+    header = f"{'workload':<28}" + "".join(f"{c:>10}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for name, *_ in table:
+        ours = be.medians(times[name, "microgradx, gc_paused()"])
+        floor = be.medians(times[name, "floor, gc_paused()"])
+        tabled = be.medians(times[name, "table floor, gc_paused()"])
+        line = f"{name:<28}"
+        for base in (floor, tabled):
+            line += "".join(f"{o / b:>9.2f}x" for o, b in zip(ours, base))
+        print(line)
+    print()
     for name, *_ in table:
         peer = grads[name, "micrograd"]
         for engine, _, _ in engines[1:]:

@@ -53,8 +53,10 @@ def test_floor_benchmark_compiles_the_floor_and_checks_every_engine_against_micr
     # floor is built, not skipped
     out = run_quick("bench_floor.py", "--compiled")
     for engine in ("micrograd", "microgradx, gc_paused()", "floor, gc_paused()",
-                   "floor compiled, gc_paused()"):  # fmt: skip
+                   "table floor, gc_paused()", "floor compiled, gc_paused()"):  # fmt: skip
         assert engine in out
+    # microgradx over both floors, one line per workload
+    assert "fwd/floor bwd/floor fwd/table bwd/table" in out
     for workload in ("built-in sum", "chain", "lecture graph", "lecture loop"):
         assert workload in out
     assert "gradients: equal to micrograd's in every engine and workload" in out
