@@ -39,6 +39,7 @@ import argparse  # noqa: E402 - after the thread settings
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from operator import attrgetter  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -288,6 +289,19 @@ def torch_whole(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
     return seconds, [p.detach().numpy() for p in params]
 
 
+def values_in_out(width: int) -> float:
+    """Seconds to read every parameter's ``.data`` into an array and write ``.data`` and
+    ``.grad`` back: the least that training on arrays pays for a model made of Values."""
+    params = model_for(width).parameters()
+    t0 = time.perf_counter()
+    data = np.fromiter(map(attrgetter("data"), params), float, len(params))
+    grad = np.zeros(len(params))
+    for p, x, g in zip(params, data.tolist(), grad.tolist()):
+        p.data = x
+        p.grad = g
+    return time.perf_counter() - t0
+
+
 def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
     """The whole ``fit`` call against 20 PyTorch steps: widths × batches, interleaved
     rounds (the order of the two alternates), medians; first checked to end on the same
@@ -317,23 +331,34 @@ def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
                     else:
                         t = torch_whole(start, X, y)[0]
                     times.setdefault((width, batch, who), []).append(t)
+                times.setdefault((width, batch, "values"), []).append(values_in_out(width))
     print(
         f"\nthe whole call fit(model, X, y, epochs={EPOCHS}) (defaults: hinge, SGD lr 0.1, "
         f"full batch)\nagainst {EPOCHS} PyTorch float64 SGD steps, one thread; "
         f"median ms of {rounds} interleaved round(s)\n"
     )
-    header = f"{'width':>6}{'batch':>8}{'engine':>8}{'fit':>10}{'PyTorch':>10}{'fit/PyTorch':>13}"
+    header = (
+        f"{'width':>6}{'batch':>8}{'engine':>8}{'fit':>10}{'PyTorch':>10}{'fit/PyTorch':>13}"
+        f"{'Values':>8}{'(fit - Values)/PyTorch':>24}"
+    )
     print(header)
     print("-" * len(header))
     for width in widths:
         for batch in batches:
             ours = statistics.median(times[width, batch, "fit"])
             theirs = statistics.median(times[width, batch, "torch"])
+            values = statistics.median(times[width, batch, "values"])
             print(
                 f"{width:>6}{batch:>8,}{engines[width]:>8}{ours * 1e3:>10.2f}"
                 f"{theirs * 1e3:>10.2f}{ours / theirs:>12.2f}x"
+                f"{values * 1e3:>8.2f}{(ours - values) / theirs:>23.2f}x"
             )
     print(f"\nweights after {EPOCHS} steps: equal in both (rtol 1e-9)")
+    print(
+        "Values: ms to read the model's parameters into an array and write .data and .grad "
+        "back,\nthe least a fit on arrays pays for a model made of Values (PyTorch has "
+        "tensors already)"
+    )
 
 
 if __name__ == "__main__":

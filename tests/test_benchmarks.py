@@ -39,6 +39,7 @@ def test_tape_benchmark_prints_its_tables():
     assert "losses and weights after 3 steps: equal in every engine" in out
     assert "compile ms" in out
     assert "fit/PyTorch" in out and "weights after 20 steps: equal in both" in out
+    assert "(fit - Values)/PyTorch" in out  # what reading and writing the Values costs
     rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
     assert len(rows) >= 4 + 2  # 2 widths × 2 batches, and the compile table's 2 widths
 
