@@ -314,6 +314,22 @@ def test_play_runs_to_the_end_and_stops(browser, dot_program, tmp_path):
     assert console_errors(browser) == []
 
 
+def test_play_pauses_at_a_question_until_it_is_answered(browser, dot_program, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    f, _ = readme_example()
+    open_page(browser, save_steps(f, tmp_path / "quiz.html", quiz=True, delay=0.05))
+    play = browser.find_element(By.CSS_SELECTOR, '[data-do="play"]')
+    play.click()
+    # the first backward frame asks for ∂f/∂(w+x·y): play stops there, not at the end
+    WebDriverWait(browser, 30).until(lambda d: play.text == "Play")
+    assert handle(browser, "state()")["index"] == 5
+    quiz = browser.find_element(By.CSS_SELECTOR, ".mgx-quiz")
+    assert quiz.is_displayed() and "Predict ∂f/∂(w+x·y)" in quiz.text
+    assert console_errors(browser) == []
+
+
 def test_page_without_graphviz_fills_its_table(browser, no_dot, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -418,6 +434,32 @@ def test_replay_slider_moves_the_boundary(browser, tmp_path):
     assert len(titles) == 2 * 16 + 16 * 16 + 16 and all("∂L/∂w = " in t for t in titles)
     screenshot(browser, "replay")
     assert browser.execute_script("return performance.getEntriesByType('resource').length;") == 0
+    assert console_errors(browser) == []
+
+
+def test_replay_plays_to_the_end_and_takes_the_lesson_keys(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from microgradx import nn
+
+    X, y = nn.make_moons(40, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    history = nn.fit(model, X, y, epochs=10, record_every=1, progress=False)
+    open_page(browser, history.replay(X, y, delay=0.05).save(tmp_path / "replay.html"))
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("\ue010")  # End
+    assert handle(browser, "state()")["epoch"] == 10
+    body.send_keys("\ue011")  # Home
+    assert handle(browser, "state()")["epoch"] == 1
+    body.send_keys("\ue014")  # right arrow
+    assert handle(browser, "state()")["epoch"] == 2
+    play = browser.find_element(By.CSS_SELECTOR, '[data-do="play"]')
+    play.click()
+    WebDriverWait(browser, 30).until(lambda d: handle(d, "state()")["epoch"] == 10)
+    WebDriverWait(browser, 5).until(lambda d: play.text == "Play")  # stopped at the end
+    slider = browser.find_element(By.CSS_SELECTOR, '[data-do="slider"]')
+    assert slider.get_attribute("max") == "9" and slider.get_attribute("value") == "9"
     assert console_errors(browser) == []
 
 

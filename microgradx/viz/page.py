@@ -208,6 +208,17 @@ def drawing_svg(lesson: Lesson) -> str:
 _PLACEHOLDER = re.compile(r"@@([a-z]+)@@")
 
 
+def fill_page(body: str, parts: dict[str, str]) -> str:
+    """A whole page: the shared shell (``static/page.html``: head, styles, script) around
+    the static ``body`` template, with the shared playback (``static/player.js``) before
+    the page's script. Every ``@@name@@`` is filled from ``parts`` in one pass, so no
+    filled-in text (a label, the data) is ever read as a placeholder.
+    """
+    template = _static("page.html").replace("@@body@@", _static(body))
+    parts = {**parts, "js": _static("player.js") + parts["js"]}
+    return _PLACEHOLDER.sub(lambda m: parts[m.group(1)], template)
+
+
 def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> tuple[str, int]:
     """The self-contained page and the height (px) it needs to show its drawing whole."""
     notice = ""
@@ -232,7 +243,7 @@ def lesson_page(lesson: Lesson, *, delay: float, quiz: bool, max_bytes: int) -> 
         "drawing": body,
         "data": script_json(page_data(lesson, delay, quiz)),
     }
-    page = _PLACEHOLDER.sub(lambda m: parts[m.group(1)], _static("lesson.html"))
+    page = fill_page("lesson.html", parts)
     size_bytes = len(page.encode("utf-8"))
     if size_bytes > max_bytes:
         raise ValueError(

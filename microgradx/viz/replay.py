@@ -13,7 +13,6 @@ snapshots), ``go(k)`` and ``state()`` → ``{phase: "replay", index, epoch, loss
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,13 +20,12 @@ import numpy as np
 
 from ..engine import Value
 from .lesson import DEFAULT_MAX_BYTES
-from .page import HtmlPage, _static, script_json
+from .page import HtmlPage, _static, fill_page, script_json
 
 __all__ = ["GRID", "ReplayPage", "replay"]
 
 #: Cells per side of the decision-boundary grid.
 GRID = 40
-_PLACEHOLDER = re.compile(r"@@([a-z]+)@@")
 
 
 def _short(x: float) -> float | None:
@@ -169,7 +167,7 @@ def replay(
         "js": _static("replay.js"),
         "data": script_json(data),
     }
-    page = _PLACEHOLDER.sub(lambda m: parts[m.group(1)], _static("replay.html"))
+    page = fill_page("replay.html", parts)
     size = len(page.encode("utf-8"))
     if size > max_bytes:
         raise ValueError(

@@ -81,8 +81,6 @@
     each(root.querySelectorAll("[data-do]"), function (b) { buttons[b.getAttribute("data-do")] = b; });
     var caption = q(".mgx-caption"), counter = q(".mgx-counter"), scoreBox = q(".mgx-score");
     var quizBox = q(".mgx-quiz"), explainBox = q(".mgx-explain");
-    var slider = buttons.slider;
-    slider.max = String(last);
 
     // --- the drawing: each value's texts and outlines, found by the drawing's node ids
     var svg = q(".mgx-graph svg"), whole = null, follow = data.follow;
@@ -134,7 +132,7 @@
     });
 
     // --- state: what frame k shows
-    var current = 0, timer = null;
+    var current = 0;
     var revealedUpTo = 0;      // quiz questions of frames below this are revealed
     var asked = {};            // "k:i" -> "right" | "wrong" | "shown"
     var right = 0, answered = 0;
@@ -243,7 +241,7 @@
         : "backward pass: step " + (current - firstBackward) + " of " + (last - firstBackward);
       buttons.prev.disabled = current === 0;
       buttons.next.disabled = current === last;
-      slider.value = String(current);
+      buttons.slider.value = String(current);
       scoreBox.textContent = data.quiz ? right + " of " + answered + " right" : "";
       showQuiz();
       if (chosen !== null) explainPanel(chosen);
@@ -264,7 +262,7 @@
       // leaving frames behind reveals what they asked
       current = k;
       show();
-      if (current === last) stop();
+      if (current === last) player.stop();
       return state();
     }
 
@@ -453,43 +451,24 @@
     });
 
     // --- controls
-    function stop() {
-      if (timer !== null) { clearInterval(timer); timer = null; }
-      buttons.play.textContent = "Play";
-    }
-    function toggle() {
-      if (timer !== null) { stop(); return; }
-      if (current === last) go(0);
-      buttons.play.textContent = "Pause";
-      timer = setInterval(function () {
-        if (pending(current).length) { stop(); return; }
-        go(current + 1);
-      }, data.delay);
-    }
-    buttons.prev.onclick = function () { stop(); go(current - 1); };
-    buttons.next.onclick = function () { stop(); go(current + 1); };
-    buttons.play.onclick = toggle;
+    // play pauses at a frame whose question is still open
+    var player = registry.player(buttons, last, data.delay, go,
+      function () { return current; }, function (k) { return pending(k).length > 0; });
     buttons.reset.onclick = function () {
-      stop(); asked = {}; right = 0; answered = 0; revealedUpTo = 0; chosen = null;
+      player.stop(); asked = {}; right = 0; answered = 0; revealedUpTo = 0; chosen = null;
       quizBox.removeAttribute("data-result");
       explainBox.textContent = "";
       explainBox.appendChild(el("p", "mgx-hint", "Click a value or an edge to see how it is computed."));
       current = -1; go(0);
     };
     buttons.zoom.onclick = function () { follow = !follow; view(frames[current]); };
-    slider.addEventListener("input", function () { stop(); go(+slider.value); });
     function keys(e) {
       var tag = (e.target.tagName || "").toLowerCase();
       if (tag === "input" || tag === "textarea") return;
       if ((e.key === "Enter" || e.key === " ") && activate(e.target)) { e.preventDefault(); return; }
       if (tag === "button" && (e.key === " " || e.key === "Enter")) return;
-      if (e.key === "ArrowLeft") { stop(); go(current - 1); }
-      else if (e.key === "ArrowRight") { stop(); go(current + 1); }
-      else if (e.key === "Home") { stop(); go(0); }
-      else if (e.key === "End") { stop(); go(last); }
-      else if (e.key === " ") { toggle(); }
-      else if (e.key === "z") { buttons.zoom.onclick(); }
-      else return;
+      if (e.key === "z") buttons.zoom.onclick();
+      else if (!player.key(e)) return;
       e.preventDefault();
     }
 

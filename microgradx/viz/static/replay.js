@@ -27,14 +27,12 @@
 
   function mount(root) {
     var data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
-    var frames = data.frames, last = frames.length - 1, current = 0, timer = null;
+    var frames = data.frames, last = frames.length - 1, current = 0;
     var showGrads = false;
     var buttons = {};
     Array.prototype.forEach.call(root.querySelectorAll("[data-do]"), function (b) {
       buttons[b.getAttribute("data-do")] = b;
     });
-    var slider = buttons.slider;
-    slider.max = String(last);
     var counter = root.querySelector(".mgx-counter");
     var lossSvg = root.querySelector(".mgx-loss");
     var canvas = root.querySelector(".mgx-boundary");
@@ -132,46 +130,30 @@
       drawBoundary(current);
       drawNet(current);
       counter.textContent = "epoch " + f.epoch + " (snapshot " + (current + 1) + " of " + frames.length + ")";
-      slider.value = String(current);
+      buttons.slider.value = String(current);
       buttons.prev.disabled = current === 0;
       buttons.next.disabled = current === last;
     }
     function go(k) {
       current = Math.max(0, Math.min(last, Math.floor(Number(k)) || 0));
       show();
-      if (current === last) stop();
+      if (current === last) player.stop();
       return state();
     }
     function state() {
       var f = frames[current];
       return {phase: "replay", index: current, epoch: f.epoch, loss: lossAt(f.epoch)};
     }
-    function stop() {
-      if (timer !== null) { clearInterval(timer); timer = null; }
-      buttons.play.textContent = "Play";
-    }
-    function toggle() {
-      if (timer !== null) { stop(); return; }
-      if (current === last) go(0);
-      buttons.play.textContent = "Pause";
-      timer = setInterval(function () { go(current + 1); }, data.delay);
-    }
-    buttons.prev.onclick = function () { stop(); go(current - 1); };
-    buttons.next.onclick = function () { stop(); go(current + 1); };
-    buttons.play.onclick = toggle;
+    var player = registry.player(buttons, last, data.delay, go, function () { return current; });
     buttons.view.onclick = function () {
       showGrads = !showGrads;
       buttons.view.textContent = showGrads ? "Show weights" : "Show gradients";
       drawNet(current);
     };
-    slider.addEventListener("input", function () { stop(); go(+slider.value); });
     function keys(e) {
       var tag = (e.target.tagName || "").toLowerCase();
       if (tag === "input" || tag === "button") return;
-      if (e.key === "ArrowLeft") { stop(); go(current - 1); }
-      else if (e.key === "ArrowRight") { stop(); go(current + 1); }
-      else if (e.key === " ") { toggle(); }
-      else return;
+      if (!player.key(e)) return;
       e.preventDefault();
     }
     show();
