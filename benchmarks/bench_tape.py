@@ -1,4 +1,4 @@
-"""Compiled-tape benchmark: a training step of ``fit(engine="tape")`` against PyTorch and numpy.
+"""Compiled-tape benchmark: a training step of ``fit(backend="tape")`` against PyTorch and numpy.
 
     python benchmarks/bench_tape.py            # or: make bench
     python benchmarks/bench_tape.py --quick    # two widths, two batches, one round
@@ -10,7 +10,7 @@ and batches b = 10, 100, 1,000, 10,000:
 
     J = (1/b)·Σₖ max(0, 1 − yₖ·score(xₖ)) + 1e-4·Σ p²,   p ← p − 0.05·∂J/∂p
 
-* tape: the step ``fit(model, X, y, loss="hinge", l2=1e-4, engine="tape")`` takes,
+* tape: the step ``fit(model, X, y, loss="hinge", l2=1e-4, backend="tape")`` takes,
   timed as the seconds ``fit`` records for each epoch (one step each; everything
   an epoch does, accuracy included; the first epoch, which compiles, is left out);
 * PyTorch: the same step with float64 tensors on one thread (if installed);
@@ -23,7 +23,7 @@ tape against building the scalar graph it traces.
 
 A third table times what a user waits for: the whole call ``fit(model, X, y,
 epochs=20)`` with its defaults (hinge, SGD with lr 0.1, full batch, the default
-engine; ``progress=False``), setup and the final write-back into the Values
+backend; ``progress=False``), setup and the final write-back into the Values
 included, against 20 steps of ``torch.optim.SGD`` on the same MLP and loss (float64,
 ``torch.set_num_threads(1)``), for widths 16, 64, 256 and batches 10, 100, 1,000.
 """
@@ -79,7 +79,7 @@ def tape_steps(model: MLP, X, labels, steps: int) -> tuple[list[float], list[flo
         epochs=steps + 1,
         l2=ALPHA,
         progress=False,
-        engine="tape",
+        backend="tape",
     )
     return history.seconds[1:], history.loss
 
@@ -258,12 +258,12 @@ EPOCHS = 20
 
 def whole_fit(width: int, X: np.ndarray, labels: np.ndarray) -> tuple[float, MLP, str]:
     """Seconds of ``fit(model, X, labels, epochs=20)`` with every default (hinge, SGD with
-    lr 0.1, full batch, the default engine) on a fresh model; the model; the engine."""
+    lr 0.1, full batch, the default backend) on a fresh model; the model; the backend."""
     model = model_for(width)
     t0 = time.perf_counter()
     history = fit(model, X, labels, epochs=EPOCHS, progress=False)
     seconds = time.perf_counter() - t0
-    return seconds, model, history.info["engine"]
+    return seconds, model, history.info["backend"]
 
 
 def torch_whole(start: list[np.ndarray], X: np.ndarray, y: np.ndarray):
@@ -311,10 +311,10 @@ def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
         return
     widths = [16, 64] if quick else [16, 64, 256]
     batches = [10, 100] if quick else [10, 100, 1_000]
-    engines = {}
+    backends = {}
     for width in widths:  # same weights after 20 steps (and everything imported)
         X, labels, y = data(100)
-        _, model, engines[width] = whole_fit(width, X, labels)
+        _, model, backends[width] = whole_fit(width, X, labels)
         _, theirs = torch_whole(weights(model_for(width)), X, y)
         for a, b in zip(weights(model), theirs):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
@@ -338,7 +338,7 @@ def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
         f"median ms of {rounds} interleaved round(s)\n"
     )
     header = (
-        f"{'width':>6}{'batch':>8}{'engine':>8}{'fit':>10}{'PyTorch':>10}{'fit/PyTorch':>13}"
+        f"{'width':>6}{'batch':>8}{'backend':>8}{'fit':>10}{'PyTorch':>10}{'fit/PyTorch':>13}"
         f"{'Values':>8}{'(fit - Values)/PyTorch':>24}"
     )
     print(header)
@@ -349,7 +349,7 @@ def whole_call_table(quick: bool, rounds: int, has_torch: bool) -> None:
             theirs = statistics.median(times[width, batch, "torch"])
             values = statistics.median(times[width, batch, "values"])
             print(
-                f"{width:>6}{batch:>8,}{engines[width]:>8}{ours * 1e3:>10.2f}"
+                f"{width:>6}{batch:>8,}{backends[width]:>8}{ours * 1e3:>10.2f}"
                 f"{theirs * 1e3:>10.2f}{ours / theirs:>12.2f}x"
                 f"{values * 1e3:>8.2f}{(ours - values) / theirs:>23.2f}x"
             )

@@ -281,9 +281,12 @@ def _train_args(p) -> None:
     p.add_argument("--l2", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of data, weights and batch order (default 0)")  # fmt: skip
-    p.add_argument("--engine", default="auto",
-                   help="auto (default: the tape where it applies, else scalar; same numbers), "
-                   "scalar (Value graphs) or tape (compiled)")  # fmt: skip
+    p.add_argument("--backend", default=None,
+                   help="how fit computes each batch's gradients: auto (default: the tape "
+                   "where it applies, else scalar; same numbers), scalar (Value graphs) or "
+                   "tape (compiled)")  # fmt: skip
+    # the deprecated old name of --backend: still accepted, with a warning on stderr
+    p.add_argument("--engine", default=None, help=argparse.SUPPRESS)
     p.add_argument("-o", "--output", default=None, help="output directory (default runs/DATASET)")
     p.add_argument("--replay", default=None, metavar="FILE.html",
                    help="also write a page replaying the training: a slider over the epochs "
@@ -292,9 +295,23 @@ def _train_args(p) -> None:
     p.set_defaults(func=_run_train)
 
 
+def _backend(args) -> str:
+    """``--backend``, or the deprecated ``--engine`` (with a warning on stderr)."""
+    if args.engine is None:
+        return args.backend or "auto"
+    if args.backend is not None:
+        raise CLIError("--engine is the deprecated old name of --backend: give only --backend")
+    from ._compat import renamed_message
+
+    warning = renamed_message("--engine", "--backend")
+    print(f"microgradx train: warning: {warning}", file=sys.stderr)
+    return args.engine
+
+
 def _run_train(args) -> int:
     from .runs import train_toy
 
+    backend = _backend(args)
     out = Path(args.output or f"runs/{args.dataset}")
     replay = args.replay
     if replay is not None and Path(replay).parent.resolve() == out.resolve() and not out.exists():
@@ -309,7 +326,7 @@ def _run_train(args) -> int:
             hidden=_hidden_sizes(args.hidden), activation=args.activation, loss=args.loss,
             epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
             batch_size=args.batch_size or None, l2=args.l2, seed=args.seed,
-            engine=args.engine, progress=not args.no_progress, replay=args.replay,
+            backend=backend, progress=not args.no_progress, replay=args.replay,
         )  # fmt: skip
     except ValueError as exc:
         raise CLIError(str(exc)) from None

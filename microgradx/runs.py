@@ -19,7 +19,9 @@ import numpy as np
 
 from . import nn
 from ._atomic import atomic_dir
+from ._compat import renamed_keywords
 from .engine import Value, no_grad
+from .nn.backends import check_backend
 from .nn.history import check_epochs
 
 __all__ = [
@@ -166,6 +168,7 @@ def save_run(
     return [out / f.name for f in files], notes
 
 
+@renamed_keywords(engine="backend")  # the old name still works, with a DeprecationWarning
 def train_toy(
     out: Path,
     dataset: str = "moons",
@@ -180,7 +183,7 @@ def train_toy(
     batch_size: int | None = 10,
     l2: float = 1e-4,
     seed: int = 0,
-    engine: str = "auto",
+    backend: str = "auto",
     progress: bool = True,
     replay: str | Path | None = None,
 ) -> ToyRun:
@@ -204,9 +207,7 @@ def train_toy(
         _positive_int("batch_size", batch_size)
     _check_number("l2", l2)
     _check_number("lr", lr)
-    if engine != "auto" and engine not in nn.ENGINES:
-        accepted = ", ".join(("auto", *nn.ENGINES))
-        raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
+    check_backend(backend)
     if optimizer not in nn.OPTIMIZERS:
         raise ValueError(
             f"unknown optimizer {optimizer!r}; choose one of: {', '.join(nn.OPTIMIZERS)}"
@@ -227,7 +228,7 @@ def train_toy(
     print(model)
     history = nn.fit(
         model, X, y, loss=loss, optimizer=opt, epochs=epochs,
-        batch_size=batch_size, l2=l2, seed=seed, engine=engine, progress=progress,
+        batch_size=batch_size, l2=l2, seed=seed, backend=backend, progress=progress,
         record_every=max(1, epochs // 100) if replay is not None else None,
     )  # fmt: skip
     scores = final_scores(model, X, y, loss, l2)

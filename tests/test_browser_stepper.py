@@ -415,7 +415,7 @@ def test_replay_slider_moves_the_boundary(browser, tmp_path):
     X, y = nn.make_moons(100, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
     history = nn.fit(model, X, y, epochs=60, batch_size=10, record_every=2,
-                     progress=False, engine="tape")  # fmt: skip
+                     progress=False, backend="tape")  # fmt: skip
     open_page(browser, history.replay(X, y, sample=3).save(tmp_path / "replay.html"))
     assert handle(browser, "frames") == 31  # epoch 1, then every second epoch
     picture = "return document.querySelector('.mgx-boundary').toDataURL();"

@@ -46,7 +46,7 @@ def test_train_multiclass_uses_cross_entropy(tmp_path, capsys):
     ("extra", "message"),
     [
         (["--hidden", "16,x"], "--hidden must be sizes like 16,16"),
-        (["--engine", "gpu"], "unknown engine 'gpu'"),
+        (["--backend", "gpu"], "backend must be one of 'auto', 'scalar', 'tape', got 'gpu'"),
         (["--lr", "-1"], "lr must be >= 0"),
         (["--activation", "elu"], "unknown activation 'elu'"),
     ],

@@ -170,15 +170,15 @@ def test_mlp_with_batch_norm_matches_its_torch_copy_in_training_mode(torch):
 def test_fit_trains_a_batch_norm_mlp_on_mini_batches_and_the_tape_falls_back_to_scalar():
     X, y = make_moons(40, noise=0.1, seed=0)
     runs = {}
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = MLP(2, [8, 8, 1], batch_norm=True, seed=0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             h = fit(model, X, y, loss="hinge", lr=0.1, epochs=15, batch_size=10,
-                    progress=False, engine=engine)  # fmt: skip
-        assert h.info["engine"] == "scalar"
-        assert any("batch normalisation" in str(w.message) for w in caught) == (engine == "tape")
-        runs[engine] = (h.loss, model.state_dict())
+                    progress=False, backend=backend)  # fmt: skip
+        assert h.info["backend"] == "scalar"
+        assert any("batch normalisation" in str(w.message) for w in caught) == (backend == "tape")
+        runs[backend] = (h.loss, model.state_dict())
         assert h.loss[-1] < 0.7 * h.loss[0]
         assert len(h.grad_norm[-1]) == 3  # γ, β belong to their layer
         assert not model.training
@@ -216,12 +216,12 @@ def test_the_network_figure_refuses_activations_it_cannot_compute():
         model.draw([0.1, 0.2])
 
 
-def test_the_tape_engine_function_refuses_a_batch_norm_model_clearly():
+def test_the_tape_backend_function_refuses_a_batch_norm_model_clearly():
     from microgradx.nn import hinge, tape_loss_and_grads
 
     model = MLP(2, [3, 1], batch_norm=True, seed=0)
     X = np.array([[0.1, 0.2], [0.3, -0.1], [-0.5, 0.4]])
-    with pytest.raises(ValueError, match="engine='scalar'"):
+    with pytest.raises(ValueError, match="backend='scalar'"):
         tape_loss_and_grads(model, X, [1.0, -1.0, 1.0], hinge)
 
 

@@ -36,7 +36,7 @@ def test_the_lecture_loop_learns_with_the_defaults():
 
 def test_moons_are_learned_with_the_defaults():
     # 100 full-batch epochs of SGD, lr 1.0 decaying linearly to 0.1, hinge loss, l2 1e-4.
-    # The tape engine computes the scalar engine's gradients (tests/test_tape.py), fast.
+    # The tape backend computes the scalar backend's gradients (tests/test_tape.py), fast.
     for data_seed in range(4):
         X, y = make_moons(100, noise=0.1, seed=data_seed)
         model = MLP(2, [16, 16, 1], seed=data_seed)
@@ -45,7 +45,7 @@ def test_moons_are_learned_with_the_defaults():
         decay = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
         history = fit(
             model, X, y, loss="hinge", l2=1e-4, optimizer=opt, epochs=100,
-            callbacks=[decay], progress=False, engine="tape",
+            callbacks=[decay], progress=False, backend="tape",
         )  # fmt: skip
         assert abs(opt.lr - 0.1) < 1e-12  # the schedule ran to its end
         assert history.loss[-1] < 0.1 * history.loss[0]

@@ -1,4 +1,4 @@
-"""fit(tol=...): gradient descent until the gradient is about 0, on both engines."""
+"""fit(tol=...): gradient descent until the gradient is about 0, on both backends."""
 
 from __future__ import annotations
 
@@ -30,14 +30,14 @@ def _numpy_descent(X, y, w, b, lr, tol, epochs):
     return None, w, b
 
 
-@pytest.mark.parametrize("engine", ["scalar", "tape"])
-def test_fit_stops_at_the_first_epoch_whose_gradient_norm_is_below_tol(engine):
+@pytest.mark.parametrize("backend", ["scalar", "tape"])
+def test_fit_stops_at_the_first_epoch_whose_gradient_norm_is_below_tol(backend):
     X, y = _line_data()
     tol = 1e-3
     expected, w, b = _numpy_descent(X, y, 0.2, 0.0, 0.1, tol, 500)
     assert expected is not None and 10 < expected < 500
     model = Neuron(1, None, weights=[0.2])
-    h = fit(model, X, y, loss="mse", lr=0.1, epochs=500, tol=tol, progress=False, engine=engine)
+    h = fit(model, X, y, loss="mse", lr=0.1, epochs=500, tol=tol, progress=False, backend=backend)
     assert len(h) == expected
     assert h.stop_reason == "tol"
     assert np.linalg.norm(h.grad_norm[-1]) < tol <= np.linalg.norm(h.grad_norm[-2])

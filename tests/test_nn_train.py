@@ -172,7 +172,7 @@ def test_no_progress_prints_nothing(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"engine": "gpu"}, "unknown engine 'gpu'; accepted: 'auto', 'scalar', 'tape'"),
+        ({"backend": "gpu"}, "backend must be one of 'auto', 'scalar', 'tape', got 'gpu'"),
         ({"X": np.zeros((10, 3))}, r"shape \(10, 3\), but the model takes 2 inputs"),
         ({"y": np.zeros(9)}, r"10 rows but the labels have shape \(9,\)"),
         ({"X": np.full((10, 2), np.nan)}, r"contains nan \(row 0, column 0\)"),
@@ -295,14 +295,14 @@ def test_grad_norm_of_dead_relu_layers_is_zero():
     assert first == 0.0 and last == pytest.approx(0.5)  # only the output bias: mean of −t
 
 
-def test_the_tape_engine_records_the_same_gradient_norms():
+def test_the_tape_backend_records_the_same_gradient_norms():
     X, y = make_moons(30, noise=0.1, seed=1)
     runs = {}
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = MLP(2, [5, 4, 1], seed=2)
-        runs[engine] = fit(
+        runs[backend] = fit(
             model, X, y, loss="hinge", l2=1e-3, optimizer=SGD(model.parameters(), lr=0.2),
-            epochs=3, batch_size=10, progress=False, engine=engine,
+            epochs=3, batch_size=10, progress=False, backend=backend,
         )  # fmt: skip
     for a, b in zip(runs["scalar"].grad_norm, runs["tape"].grad_norm):
         assert a == pytest.approx(b, rel=1e-9)
@@ -345,13 +345,13 @@ class _Linear(Module):
         return (X @ np.array([w.data for w in self.w]) + self.b.data)[:, None]
 
 
-@pytest.mark.parametrize("engine", ["scalar", "tape"])
-def test_fit_trains_a_module_subclass_by_the_hinge_gradient_written_by_hand(engine):
+@pytest.mark.parametrize("backend", ["scalar", "tape"])
+def test_fit_trains_a_module_subclass_by_the_hinge_gradient_written_by_hand(backend):
     X, labels = make_moons(20, noise=0.1, seed=3)
     w, b, lr = np.array([0.3, -0.2]), 0.1, 0.5
     model = _Linear(list(w), b)
     fit(model, X, labels, loss="hinge", optimizer="sgd", lr=lr, epochs=1, progress=False,
-        engine=engine)  # fmt: skip
+        backend=backend)  # fmt: skip
     # mean hinge max(0, 1 − y·(w·x + b)) with y = ±1: its gradient where the margin is positive
     y = 2.0 * labels - 1.0
     active = (1.0 - y * (X @ w + b)) > 0
@@ -384,15 +384,15 @@ def test_progress_lines_without_tqdm_are_a_line_every_tenth(monkeypatch, capsys)
     assert last.startswith(f"epoch {h.stopped_early:>3}/100")
 
 
-@pytest.mark.parametrize("engine", ["scalar", "tape"])
-def test_gradient_norms_at_a_cadence_are_the_every_epoch_ones(engine):
+@pytest.mark.parametrize("backend", ["scalar", "tape"])
+def test_gradient_norms_at_a_cadence_are_the_every_epoch_ones(backend):
     from microgradx import plot
 
     X, y = make_moons(30, noise=0.1, seed=1)
     runs = {}
     for every in (1, 3, None):
         model = MLP(2, [5, 4, 1], seed=2)
-        runs[every] = fit(model, X, y, epochs=7, batch_size=10, progress=False, engine=engine,
+        runs[every] = fit(model, X, y, epochs=7, batch_size=10, progress=False, backend=backend,
                           grad_norm_every=every)  # fmt: skip
     full, sparse = runs[1].grad_norm, runs[3].grad_norm
     assert all(norms is not None and len(norms) == 3 for norms in full)

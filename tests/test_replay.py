@@ -23,7 +23,7 @@ def trained():
     X, y = nn.make_moons(100, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
     history = nn.fit(model, X, y, epochs=100, batch_size=10, record_every=1,
-                     progress=False, engine="tape")  # fmt: skip
+                     progress=False, backend="tape")  # fmt: skip
     return model, history, X, y
 
 
@@ -34,14 +34,14 @@ def test_record_every_must_be_a_positive_int(bad):
         nn.fit(nn.MLP(2, [2, 1], seed=0), X, y, epochs=1, record_every=bad, progress=False)
 
 
-@pytest.mark.parametrize("engine", ["scalar", "tape"])
-def test_snapshots_hold_the_weights_of_their_epochs(engine):
+@pytest.mark.parametrize("backend", ["scalar", "tape"])
+def test_snapshots_hold_the_weights_of_their_epochs(backend):
     X, y = nn.make_moons(20, seed=0)
     model = nn.MLP(2, [3, 1], seed=0)
-    history = nn.fit(model, X, y, epochs=10, record_every=3, progress=False, engine=engine)
+    history = nn.fit(model, X, y, epochs=10, record_every=3, progress=False, backend=backend)
     assert [s["epoch"] for s in history.snapshots] == [1, 3, 6, 9]
     again = nn.MLP(2, [3, 1], seed=0)  # the same run to epoch 9 ends with the same weights
-    nn.fit(again, X, y, epochs=9, progress=False, engine=engine)
+    nn.fit(again, X, y, epochs=9, progress=False, backend=backend)
     assert history.snapshots[-1]["weights"].tolist() == [p.data for p in again.parameters()]
     assert history.snapshots[0]["weights"].tolist() != history.snapshots[-1]["weights"].tolist()
     assert history.model is model

@@ -154,10 +154,10 @@ def test_parameters_are_read_at_call_time():
 def test_fit_with_the_tape_reproduces_the_scalar_history():
     X, y = nn.make_moons(80, noise=0.1, seed=0)
     histories = []
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = nn.MLP(2, [8, 8, 1], seed=0)
         h = nn.fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.1, epochs=8, batch_size=16,
-                   l2=1e-3, seed=0, engine=engine, progress=False)  # fmt: skip
+                   l2=1e-3, seed=0, backend=backend, progress=False)  # fmt: skip
         histories.append((h["loss"], h["accuracy"], [p.data for p in model.parameters()]))
     (loss_s, acc_s, w_s), (loss_t, acc_t, w_t) = histories
     np.testing.assert_allclose(loss_t, loss_s, rtol=1e-9, atol=1e-12)
@@ -214,7 +214,7 @@ def test_fit_with_the_tape_refuses_dropout():
     X, y = nn.make_moons(10, seed=0)
     model = nn.MLP(2, [4, 1], dropout=0.5, seed=0)
     with pytest.raises(ValueError, match="dropout"):
-        nn.fit(model, X, y, epochs=1, engine="tape", progress=False)
+        nn.fit(model, X, y, epochs=1, backend="tape", progress=False)
 
 
 def test_ieee_results_not_exceptions():

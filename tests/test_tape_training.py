@@ -1,4 +1,4 @@
-"""fit(engine="tape") trains on arrays: the same numbers as the scalar engine, Values synced."""
+"""fit(backend="tape") trains on arrays: the same numbers as the scalar backend, Values synced."""
 
 from __future__ import annotations
 
@@ -18,18 +18,18 @@ OPTIMIZERS = {
 }
 
 
-def train(engine: str, make_opt, loss: str = "hinge", **kwargs):
+def train(backend: str, make_opt, loss: str = "hinge", **kwargs):
     X, y = nn.make_moons(60, noise=0.1, seed=1)
     nout = 2 if loss == "cross_entropy" else 1
     model = nn.MLP(2, [8, 8, nout], seed=0)
     opt = make_opt(model.parameters())
     history = nn.fit(model, X, y, loss=loss, optimizer=opt, epochs=6, batch_size=16, l2=1e-3,
-                     seed=0, engine=engine, progress=False, **kwargs)  # fmt: skip
+                     seed=0, backend=backend, progress=False, **kwargs)  # fmt: skip
     return model, opt, history
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_each_optimizer_gives_the_scalar_engines_numbers(name):
+def test_each_optimizer_gives_the_scalar_backends_numbers(name):
     (m_s, o_s, h_s), (m_t, o_t, h_t) = (train(e, OPTIMIZERS[name]) for e in ("scalar", "tape"))
     np.testing.assert_allclose(h_t.loss, h_s.loss, rtol=1e-12, atol=1e-12)
     assert h_t.accuracy == h_s.accuracy
@@ -49,12 +49,12 @@ def test_cross_entropy_and_a_schedule_agree_too():
         return nn.Adam(ps, lr=0.02)
 
     runs = []
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         X, y = nn.make_moons(40, noise=0.1, seed=2)
         model = nn.MLP(2, [6, 2], seed=3)
         opt = make(model.parameters())
         h = nn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=5, batch_size=8,
-                   callbacks=[nn.StepLR(opt, step_size=2, gamma=0.5)], seed=0, engine=engine,
+                   callbacks=[nn.StepLR(opt, step_size=2, gamma=0.5)], seed=0, backend=backend,
                    progress=False)  # fmt: skip
         runs.append((h.loss, [p.data for p in model.parameters()]))
     np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12, atol=1e-12)
@@ -69,7 +69,7 @@ def test_callbacks_and_validation_see_up_to_date_values():
 
     X, y = nn.make_moons(40, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
-    nn.fit(model, X, y, epochs=3, callbacks=[look], validation=(X, y), engine="tape",
+    nn.fit(model, X, y, epochs=3, callbacks=[look], validation=(X, y), backend="tape",
            progress=False)  # fmt: skip
     reference = nn.MLP(2, [4, 1], seed=0)
     expected = []
@@ -77,7 +77,7 @@ def test_callbacks_and_validation_see_up_to_date_values():
     def remember(history):
         expected.append([p.data for p in reference.parameters()])
 
-    nn.fit(reference, X, y, epochs=3, engine="scalar", progress=False, callbacks=[remember])
+    nn.fit(reference, X, y, epochs=3, backend="scalar", progress=False, callbacks=[remember])
     np.testing.assert_allclose(seen, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -87,23 +87,23 @@ def test_an_optimizer_over_some_parameters_falls_back_to_values():
     frozen = model.parameters()[0]
     before = frozen.data
     opt = nn.SGD(model.parameters()[1:], lr=0.1)
-    nn.fit(model, X, y, optimizer=opt, epochs=2, engine="tape", progress=False)
+    nn.fit(model, X, y, optimizer=opt, epochs=2, backend="tape", progress=False)
     assert frozen.data == before
 
 
 @pytest.mark.parametrize("frozen", [0, 1], ids=["arrays", "fallback"])
-def test_vector_targets_are_grouped_as_the_scalar_engine_sees_them(frozen):
+def test_vector_targets_are_grouped_as_the_scalar_backend_sees_them(frozen):
     # mse on two outputs: each target is a pair, some pairs repeat (grouped by value)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 2))
     y = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])[np.arange(12) % 3]
     weights = {}
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = nn.MLP(2, [4, 2], seed=0)
         opt = nn.SGD(model.parameters()[frozen:], lr=0.1)  # frozen=1: not every parameter
         nn.fit(model, X, y, loss="mse", optimizer=opt, epochs=3, batch_size=5, seed=0,
-               engine=engine, progress=False)  # fmt: skip
-        weights[engine] = [p.data for p in model.parameters()]
+               backend=backend, progress=False)  # fmt: skip
+        weights[backend] = [p.data for p in model.parameters()]
     assert weights["tape"] == pytest.approx(weights["scalar"], rel=1e-12, abs=1e-15)
     start = [p.data for p in nn.MLP(2, [4, 2], seed=0).parameters()]
     assert weights["tape"] != pytest.approx(start, rel=1e-3)  # it did train
@@ -183,10 +183,10 @@ def test_fit_on_the_tape_builds_no_graph_of_the_model_and_matches_tracing(monkey
 
     X, y = nn.make_moons(50, noise=0.1, seed=3)
 
-    def run(engine):
+    def run(backend):
         model = nn.MLP(2, [6, 5, 2], activation="relu", seed=5)
         h = nn.fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.02, epochs=4,
-                   batch_size=16, l2=1e-3, seed=0, engine=engine, progress=False)  # fmt: skip
+                   batch_size=16, l2=1e-3, seed=0, backend=backend, progress=False)  # fmt: skip
         return h.loss, [p.data for p in model.parameters()], [p.grad for p in model.parameters()]
 
     scalar = run("scalar")
@@ -228,26 +228,26 @@ def test_models_the_structure_cannot_express_are_traced():
     assert structure_tape(Doubled(2, [3, 1], seed=0)) is None
     X, y = nn.make_moons(20, noise=0.1, seed=0)
     runs = []
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = Doubled(2, [3, 1], seed=0)
-        runs.append(nn.fit(model, X, y, epochs=3, engine=engine, progress=False).loss)
+        runs.append(nn.fit(model, X, y, epochs=3, backend=backend, progress=False).loss)
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12, atol=1e-12)
 
 
-# --- the default engine: the tape where it is exact, the scalar engine otherwise ---------
+# --- the default backend: the tape where it is exact, the scalar backend otherwise ---------
 
 
-def test_the_default_engine_is_the_tape_with_the_scalar_engines_numbers():
+def test_the_default_backend_is_the_tape_with_the_scalar_backends_numbers():
     X, y = nn.make_moons(40, noise=0.1, seed=4)
     runs = {}
-    for engine in ("auto", "scalar"):
+    for backend in ("auto", "scalar"):
         model = nn.MLP(2, [5, 5, 3], activation="relu", seed=1)
-        kwargs = {} if engine == "auto" else {"engine": engine}
+        kwargs = {} if backend == "auto" else {"backend": backend}
         h = nn.fit(model, X, y % 3, epochs=4, batch_size=8, l2=1e-3, seed=0, progress=False,
                    **kwargs)  # fmt: skip
-        runs[engine] = (h, [p.data for p in model.parameters()])
-    assert runs["auto"][0].info["engine"] == "tape"
-    assert runs["scalar"][0].info["engine"] == "scalar"
+        runs[backend] = (h, [p.data for p in model.parameters()])
+    assert runs["auto"][0].info["backend"] == "tape"
+    assert runs["scalar"][0].info["backend"] == "scalar"
     np.testing.assert_allclose(runs["auto"][0].loss, runs["scalar"][0].loss, rtol=1e-12)
     np.testing.assert_allclose(runs["auto"][1], runs["scalar"][1], rtol=1e-12, atol=1e-12)
 
@@ -261,7 +261,7 @@ class _Scaled(nn.MLP):
     "case",
     ["custom loss", "dropout", "batch norm", "subclass", "some parameters"],
 )
-def test_the_default_engine_is_scalar_where_the_tape_does_not_apply(case, recwarn):
+def test_the_default_backend_is_scalar_where_the_tape_does_not_apply(case, recwarn):
     X, y = nn.make_moons(20, noise=0.1, seed=0)
     model = {
         "dropout": lambda: nn.MLP(2, [4, 1], dropout=0.2, seed=0),
@@ -281,12 +281,12 @@ def test_the_default_engine_is_scalar_where_the_tape_does_not_apply(case, recwar
     if case == "some parameters":
         kwargs["optimizer"] = nn.SGD(model.parameters()[1:], lr=0.1)
     h = nn.fit(model, X, y, epochs=2, batch_size=10, progress=False, **kwargs)
-    assert h.info["engine"] == "scalar"
-    assert not [w for w in recwarn if "engine" in str(w.message)]  # chosen, not a fallback
+    assert h.info["backend"] == "scalar"
+    assert not [w for w in recwarn if "backend" in str(w.message)]  # chosen, not a fallback
     # the built-in losses by name or as functions are the tape's
     plain = nn.MLP(2, [4, 1], seed=0)
     h = nn.fit(plain, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, progress=False)
-    assert h.info["engine"] == "tape"
+    assert h.info["backend"] == "tape"
 
 
 def test_hinge_on_arrays_is_the_closed_form_and_the_scalar_losses():
@@ -299,17 +299,17 @@ def test_hinge_on_arrays_is_the_closed_form_and_the_scalar_losses():
     closed = np.maximum(0.0, 1.0 - t * s)
     assert total == pytest.approx(closed.sum(), rel=1e-15)
     np.testing.assert_array_equal(ds[:, 0], np.where(t * s < 1.0, -t, 0.0))
-    for k in range(len(s)):  # each sample as the scalar engine sees it
+    for k in range(len(s)):  # each sample as the scalar backend sees it
         v = Value(float(s[k]))
         loss = nn.hinge(v, float(t[k]))
         loss.backward()
         assert (loss.data, v.grad) == (closed[k], ds[k, 0])
 
 
-def test_hinge_as_a_function_on_two_outputs_is_refused_as_the_scalar_engine_refuses_it():
+def test_hinge_as_a_function_on_two_outputs_is_refused_as_the_scalar_backend_refuses_it():
     X, y = nn.make_moons(12, noise=0.1, seed=0)
-    for engine in ("scalar", "tape"):
+    for backend in ("scalar", "tape"):
         model = nn.MLP(2, [3, 2], seed=0)
         with pytest.raises(ValueError, match="hinge takes one prediction, got 2"):
-            nn.fit(model, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, engine=engine,
+            nn.fit(model, X, 2.0 * y - 1, loss=nn.hinge, epochs=1, backend=backend,
                    progress=False)  # fmt: skip

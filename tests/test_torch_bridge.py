@@ -463,9 +463,9 @@ def test_an_activation_registered_at_run_time_reaches_mlp_tape_and_torch():
             model.forward_batch(X)[:, 0], [model(r).data for r in X], rtol=1e-12
         )
         runs = {}
-        for engine in ("scalar", "tape"):
+        for backend in ("scalar", "tape"):
             m = MLP(2, [3, 1], activation="softplus", seed=4)
-            h = microgradx.nn.fit(m, X, y, loss="mse", epochs=3, engine=engine, progress=False)
-            runs[engine] = h.loss
+            h = microgradx.nn.fit(m, X, y, loss="mse", epochs=3, backend=backend, progress=False)
+            runs[backend] = h.loss
         np.testing.assert_allclose(runs["tape"], runs["scalar"], rtol=1e-12)
     assert "softplus" not in microgradx.nn.ACTIVATIONS

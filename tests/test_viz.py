@@ -351,7 +351,7 @@ def test_layout_past_the_time_limit_is_stopped_with_advice(lecture, slow_dot, tm
     with pytest.raises(microgradx.LayoutTimeoutError) as info:
         d.save(tmp_path / "f.svg")
     message = str(info.value)
-    for advice in ("0.5 s", "collapse=True", "smaller graph", 'engine="sfdp"', "timeout="):
+    for advice in ("0.5 s", "collapse=True", "smaller graph", 'layout="sfdp"', "timeout="):
         assert advice in message
     assert not (tmp_path / "f.svg").exists()
     # Jupyter still gets its text fallback instead of hanging
@@ -364,12 +364,13 @@ def test_stepper_page_layout_is_bounded_too(lecture, slow_dot, tmp_path):
         microgradx.save_steps(lecture().f, tmp_path / "steps.html", timeout=0.5)
 
 
-def test_engine_and_timeout_are_checked(lecture):
-    with pytest.raises(ValueError, match="engine"):
-        draw(lecture(backward=True).f, engine="magic")
+def test_layout_and_timeout_are_checked(lecture):
+    with pytest.raises(ValueError, match="layout must be one of dot, neato"):
+        draw(lecture(backward=True).f, layout="magic")
     with pytest.raises(ValueError, match="timeout"):
         draw(lecture(backward=True).f, timeout=0)
-    assert draw(lecture(backward=True).f, engine="neato").digraph.engine == "neato"
+    drawing = draw(lecture(backward=True).f, layout="neato")
+    assert drawing.layout == "neato" and drawing.digraph.engine == "neato"
 
 
 def test_collapsed_neurons_in_index_order_rows_by_sample_bundled_edges():

@@ -9,6 +9,8 @@
 """
 
 from . import init
+from .backends import BACKENDS, scalar_loss_and_grads, tape_loss_and_grads
+from .backends import ENGINES as ENGINES  # deprecated alias of BACKENDS
 from .data import (
     DATASETS,
     augment,
@@ -19,7 +21,6 @@ from .data import (
     make_spirals,
     make_xor,
 )
-from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History
 from .losses import (
     LOSSES,
@@ -41,6 +42,7 @@ from .train import EarlyStopping, accuracy, fit, layer_grad_norms, predict
 
 __all__ = [
     "ACTIVATIONS",
+    "BACKENDS",
     "DATASETS",
     "ENGINES",
     "LOSSES",

@@ -191,7 +191,7 @@ class Module:
         """Whether a forward pass needs the whole batch at once (batch norm in training).
 
         Such a model is run on a batch by :meth:`forward_rows`, never one sample at a
-        time, and ``fit(engine="tape")`` trains it on the scalar engine.
+        time, and ``fit(backend="tape")`` trains it on the scalar backend.
         """
         return any(child.couples_samples for child in self.children())
 

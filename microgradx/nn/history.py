@@ -162,6 +162,8 @@ class History:
         info = doc.get("info") or {}
         if not isinstance(info, dict):
             raise ValueError(f"{path}: 'info' must be an object")
+        if "engine" in info and "backend" not in info:  # written when "backend" was "engine"
+            info["backend"] = info.pop("engine")
         return cls(epochs, info)
 
     def summary(self) -> str:

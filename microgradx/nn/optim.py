@@ -25,8 +25,8 @@ AdamW      Adam, with decoupled weight decay p ← p − η·λ·p (not added to
 
 Each rule is written once, in :meth:`Optimizer.rule`, on numbers that may be floats
 or numpy arrays: :meth:`~Optimizer.step` applies it to every parameter Value in turn
-(the scalar engine), :meth:`~Optimizer.step_arrays` to whole arrays in one vectorised
-call (``fit(engine="tape")``, which keeps the weights in an array). Same operations in
+(the scalar backend), :meth:`~Optimizer.step_arrays` to whole arrays in one vectorised
+call (``fit(backend="tape")``, which keeps the weights in an array). Same operations in
 the same order, so both give the same numbers.
 """
 

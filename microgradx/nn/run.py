@@ -1,6 +1,6 @@
 """A ``fit`` call, set up once and run epoch by epoch.
 
-:func:`_set_up` checks the data and decides the task, the optimizer and the engine;
+:func:`_set_up` checks the data and decides the task, the optimizer and the backend;
 :class:`_Run` then runs one epoch at a time (the batches, each a loss, its gradients
 and an optimizer step) and says after each whether training stops.
 """
@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .._compat import outside_stacklevel
 from ..engine import Value, no_grad
+from .backends import BACKENDS, check_backend
 from .callbacks import EarlyStopping
 from .data import batches
-from .engines import ENGINES
 from .history import History, check_epochs
 from .init import Seed, make_rng
 from .losses import LOSSES
@@ -32,9 +33,9 @@ from .task import LossFn, Task, make_task, predict
 __all__ = ["layer_grad_norms", "tape_applies"]
 
 BATCH_NORM_ON_SCALAR = (
-    "fit(engine='tape'): this model has batch normalisation, which mixes the samples "
+    "fit(backend='tape'): this model has batch normalisation, which mixes the samples "
     "of a batch, and the tape replays one sample's graph: training on the scalar "
-    "engine instead (history.info['engine'] says 'scalar')"
+    "backend instead (history.info['backend'] says 'scalar')"
 )
 
 
@@ -102,7 +103,7 @@ def _evaluate(model: Module, X: np.ndarray, task: Task) -> tuple[float, float | 
 
 def _check_arguments(
     model: Module,
-    engine: str,
+    backend: str,
     epochs: int,
     batch_size: int | None,
     l2: float,
@@ -111,9 +112,7 @@ def _check_arguments(
     grad_norm_every: int | None,
 ) -> None:
     """``fit``'s plain arguments, each refused with a ``ValueError`` that names it."""
-    if engine != "auto" and engine not in ENGINES:
-        accepted = ", ".join(repr(e) for e in ("auto", *ENGINES))
-        raise ValueError(f"unknown engine {engine!r}; accepted: {accepted}")
+    check_backend(backend)
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
     check_epochs(epochs)
@@ -151,15 +150,15 @@ def _set_up(
     early_stopping: int | EarlyStopping | None,
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler],
     seed: Seed,
-    engine: str,
+    backend: str,
 ) -> _Run:
-    """Everything ``fit`` decides before the first epoch: data, task, optimizer, engine."""
+    """Everything ``fit`` decides before the first epoch: data, task, optimizer, backend."""
     # a model the tape can write from its layers has no batch norm (and needs no walk)
     stack = structure_tape(model)  # the tape written from the layers, if it can be
     couples = stack is None and _couples_samples(model)
-    if engine == "tape" and couples:
-        warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=3)
-        engine = "scalar"
+    if backend == "tape" and couples:
+        warnings.warn(BATCH_NORM_ON_SCALAR, stacklevel=outside_stacklevel())
+        backend = "scalar"
     X, y = _check_data(model, X, y)
     size = batch_size or len(X)
     if couples and (len(X) == 1 or size == 1 or len(X) % size == 1):
@@ -191,16 +190,16 @@ def _set_up(
     # the tape trains on arrays when the optimizer updates exactly the model's parameters
     # (true by construction for an optimizer named here: it was made from them)
     made_here = not isinstance(optimizer, Optimizer)
-    on_arrays = engine != "scalar" and (made_here or TapeTraining.accepts(model, opt))
-    if engine == "auto":
-        engine = "tape" if on_arrays and _tape_fits(model, task.loss_fn, stack) else "scalar"
-    # engine="tape": weights, gradients and optimizer state in arrays while training
+    on_arrays = backend != "scalar" and (made_here or TapeTraining.accepts(model, opt))
+    if backend == "auto":
+        backend = "tape" if on_arrays and _tape_fits(model, task.loss_fn, stack) else "scalar"
+    # backend="tape": weights, gradients and optimizer state in arrays while training
     # (see nn/tape_training.py); the Values are brought up to date when someone looks
     arrays = None
-    if engine == "tape" and on_arrays:
+    if backend == "tape" and on_arrays:
         arrays = TapeTraining(model, opt, task.loss_fn, task.targets, structure=stack)
     return _Run(
-        model=model, X=X, task=task, val=val, opt=opt, engine=engine, arrays=arrays,
+        model=model, X=X, task=task, val=val, opt=opt, backend=backend, arrays=arrays,
         batch_size=batch_size, rng=make_rng(seed), callbacks=list(callbacks),
         early_stopping=early_stopping, monitor=monitor,
     )  # fmt: skip
@@ -215,7 +214,7 @@ class _Run:
     task: Task
     val: tuple[np.ndarray, Task] | None
     opt: Optimizer
-    engine: str
+    backend: str
     arrays: TapeTraining | None
     batch_size: int | None
     rng: np.random.Generator
@@ -259,7 +258,7 @@ class _Run:
                 self.stale = True  # the arrays moved on; the Values have not
             else:
                 self.opt.zero_grad()
-                step = ENGINES[self.engine]
+                step = BACKENDS[self.backend]
                 batch_loss, outputs = step(
                     model, X[idx], [task.targets[i] for i in idx], task.loss_fn, l2
                 )
@@ -320,10 +319,10 @@ class _Run:
 
 
 def tape_applies(model: Module, loss_fn: LossFn, optimizer: Optimizer) -> bool:
-    """Whether ``fit(engine="auto")`` trains on the tape: the model's program can be
+    """Whether ``fit(backend="auto")`` trains on the tape: the model's program can be
     written from its layers (an ``MLP``, ``Layer`` or ``Neuron`` without batch norm),
     the loss is a built-in one, dropout is off and the optimizer updates exactly the
-    model's parameters, so the tape computes the scalar engine's numbers, faster."""
+    model's parameters, so the tape computes the scalar backend's numbers, faster."""
     stack = structure_tape(model)
     return _tape_fits(model, loss_fn, stack) and TapeTraining.accepts(model, optimizer)
 
@@ -338,7 +337,7 @@ def layer_grad_norms(model: Module, grads: Iterable[float] | None = None) -> lis
 
     The L2 norm √(Σ g²) over the layer's weights and biases, with g each parameter's
     ``.grad`` as the last backward pass left it, or ``grads`` (one per parameter, in
-    ``model.parameters()`` order, e.g. the arrays of ``fit(engine="tape")``). Norms
+    ``model.parameters()`` order, e.g. the arrays of ``fit(backend="tape")``). Norms
     that shrink from the output layer towards the input show vanishing gradients; a
     norm of exactly 0, a layer whose units are all dead.
     """

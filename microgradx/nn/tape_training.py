@@ -1,9 +1,9 @@
-"""Training state in arrays: what ``fit(engine="tape")`` keeps while it trains.
+"""Training state in arrays: what ``fit(backend="tape")`` keeps while it trains.
 
-The scalar engine keeps a model's weights where a student can see them, one
+The scalar backend keeps a model's weights where a student can see them, one
 ``Value`` per weight. Moving every weight between Values and arrays on every step
 would cost more than the step itself on a compiled tape, so during
-``fit(engine="tape")`` the parameters, their gradients and the optimizer's state
+``fit(backend="tape")`` the parameters, their gradients and the optimizer's state
 (velocities, moments) live in numpy arrays:
 
     outputs        ← the model's tape, forward over the batch (θ read from the array)
@@ -20,7 +20,7 @@ so no scalar graph of the model is ever built; any other model is traced once. E
 way the large matrix products run once per step whatever the number of labels.
 
 The update is the optimizer's own :meth:`~microgradx.nn.optim.Optimizer.rule`, the
-same code the scalar engine runs per Value, so both engines compute the same numbers
+same code the scalar backend runs per Value, so both backends compute the same numbers
 (up to the order of the sums inside the matrix products).
 
 **When the Values are brought up to date.** :meth:`TapeTraining.sync` writes the
@@ -168,8 +168,8 @@ class TapeTraining:
         """
         if getattr(self.model, "dropout", 0.0) and self.model.training:
             raise ValueError(
-                "engine='tape' replays one fixed graph and cannot apply dropout; "
-                "use engine='scalar' or dropout=0"
+                "backend='tape' replays one fixed graph and cannot apply dropout; "
+                "use backend='scalar' or dropout=0"
             )
         m = len(X)
         inv = 1.0 / m
@@ -268,7 +268,7 @@ def structure_tape(model: Module) -> Any:
 
 def _hinge(s: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
     """Σₖ max(0, 1 − sₖ·tₖ) and ∂Lₖ/∂sₖ = −tₖ where the margin is positive (else 0),
-    as the scalar engine computes ``(1.0 - s * t).relu()`` and its backward pass."""
+    as the scalar backend computes ``(1.0 - s * t).relu()`` and its backward pass."""
     margin = 1.0 - s * t
     loss = np.maximum(margin, 0.0) + 0.0
     return float(loss.sum()), np.where(margin <= 0.0, 0.0, -t)[:, None]

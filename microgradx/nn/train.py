@@ -11,7 +11,7 @@ samples it computes the average loss and its gradient, the textbook loop
 mini-batch, and ``1`` is stochastic gradient descent.
 
 The "loss and gradients of one batch" computation is a separate, swappable function
-(an *engine*, see :mod:`microgradx.nn.engines`); what the labels mean for a loss is
+(a *backend*, see :mod:`microgradx.nn.backends`); what the labels mean for a loss is
 :mod:`microgradx.nn.task`; the record of a run is :mod:`microgradx.nn.history`.
 This module re-exports their public names.
 """
@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from .._compat import renamed_keywords
 from .._gc import paused
+from .backends import BACKENDS, scalar_loss_and_grads, tape_loss_and_grads
+from .backends import ENGINES as ENGINES  # deprecated alias of BACKENDS
 from .callbacks import EarlyStopping as EarlyStopping  # re-exported: fit's names, one place
 from .callbacks import _Progress
-from .engines import ENGINES, scalar_loss_and_grads, tape_loss_and_grads
 from .history import History
 from .init import Seed
 from .module import Module
@@ -38,6 +40,7 @@ from .schedules import LRScheduler
 from .task import LossFn, Task, make_task, predict
 
 __all__ = [
+    "BACKENDS",
     "ENGINES",
     "EarlyStopping",
     "History",
@@ -53,6 +56,7 @@ __all__ = [
 ]
 
 
+@renamed_keywords(engine="backend")  # the old name still works, with a DeprecationWarning
 @paused  # training builds graphs in a loop: no collector while it runs (see _gc.py)
 def fit(
     model: Module,
@@ -69,7 +73,7 @@ def fit(
     progress: bool = True,
     callbacks: Iterable[Callable[[History], bool | None] | LRScheduler] = (),
     seed: Seed = 0,
-    engine: str = "auto",
+    backend: str = "auto",
     tol: float | None = None,
     record_every: int | None = None,
     grad_norm_every: int | None = 1,
@@ -96,18 +100,20 @@ def fit(
         callbacks: called as ``cb(history)`` after each epoch (return True to stop);
             learning-rate schedules are stepped once per epoch.
         seed: makes the mini-batch order reproducible.
-        engine: how one batch's loss and gradients are computed: ``"scalar"``
+        backend: how one batch's loss and gradients are computed: ``"scalar"``
             (a Value graph per sample, the textbook loop) or ``"tape"`` (the
             model's graph as a program replayed over numpy batches: same numbers,
             much faster; no dropout). ``"auto"`` (the default) picks the fastest
             exact one: the tape for an ``MLP``, ``Layer`` or ``Neuron`` with a
             built-in loss, no dropout, no batch norm and an optimizer over all its
-            parameters (see :func:`tape_applies`), the scalar engine otherwise
+            parameters (see :func:`tape_applies`), the scalar backend otherwise
             (custom loss callables, dropout, batch norm, other Modules); the
-            results agree to rounding either way, and ``history.info["engine"]``
+            results agree to rounding either way, and ``history.info["backend"]``
             says which one ran. A model with batch normalisation trains on the
-            scalar engine (with a warning if ``"tape"`` was asked for): the tape
-            cannot express a graph that mixes the samples of a batch.
+            scalar backend (with a warning if ``"tape"`` was asked for): the tape
+            cannot express a graph that mixes the samples of a batch. The old
+            name of this argument, ``engine=``, still works, with a
+            ``DeprecationWarning``.
         tol: stop once the gradient's norm ‖∂J/∂θ‖₂ (over all parameters, at the
             epoch's last step) is below ``tol``: gradient descent "until the
             gradient is about 0". ``None`` (the default) never stops for this.
@@ -119,7 +125,7 @@ def fit(
             every k-th epoch plus the first and the last (the other epochs record
             ``None``), ``None`` never. Each computation is one pass over the
             gradient: on the tape a few vector operations on the array ``fit``
-            holds (microseconds), on the scalar engine a walk over the parameters'
+            holds (microseconds), on the scalar backend a walk over the parameters'
             ``.grad`` (far less than building an epoch's graphs). ``tol`` checks
             the gradient every epoch whatever this says.
 
@@ -130,11 +136,11 @@ def fit(
     during the epoch (each batch before its update). The model trains in training
     mode and is left in evaluation mode (``model.eval()``) when ``fit`` returns.
     """
-    _check_arguments(model, engine, epochs, batch_size, l2, tol, record_every, grad_norm_every)
+    _check_arguments(model, backend, epochs, batch_size, l2, tol, record_every, grad_norm_every)
     run = _set_up(model, X, y, loss, optimizer, batch_size, lr, validation, early_stopping,
-                  callbacks, seed, engine)  # fmt: skip
+                  callbacks, seed, backend)  # fmt: skip
     history = History(
-        info={"loss": run.task.loss_name, "optimizer": repr(run.opt), "engine": run.engine,
+        info={"loss": run.task.loss_name, "optimizer": repr(run.opt), "backend": run.backend,
               "batch_size": batch_size, "l2": l2, "samples": len(run.X), "tol": tol}
     )  # fmt: skip
     history.trained_loss = loss  # as given (a name, a function or None), for history.replay

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import graphviz
 
+from .._compat import renamed_keywords
 from .._gc import paused
 from ..autodiff import derivative_name, grad
 from ..engine import Value
@@ -129,6 +130,7 @@ class _SideBySide(_Builder):
         return dot
 
 
+@renamed_keywords(engine="layout")  # the old name still works, with a DeprecationWarning
 def draw_backward(
     output: Value,
     inputs: Value | Iterable[Value],
@@ -141,7 +143,7 @@ def draw_backward(
     highlight: Iterable[Value] = (),
     params: Iterable[Value] = (),
     max_nodes: int = 1000,
-    engine: str = "dot",
+    layout: str = "dot",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Drawing:
     """Draw the forward graph of ``output`` and the backward graph of ∂output/∂input together.
@@ -177,7 +179,7 @@ def draw_backward(
         highlight: Values to outline.
         params: Values to colour as trainable parameters.
         max_nodes: the most Values drawn before the drawing is refused.
-        engine: the Graphviz layout program.
+        layout: the Graphviz layout program (old name ``engine=``: deprecated).
         timeout: seconds the layout may take.
 
     The options are those of :func:`microgradx.draw`; ``clusters`` and ``collapse``
@@ -213,7 +215,7 @@ def draw_backward(
         params=params,  # type: ignore[arg-type]
         max_nodes=max_nodes,
         clusters=True,
-        engine=engine,
+        layout=layout,
         timeout=timeout,
     )
     bound = caller_names(sys._getframe(1))

@@ -470,7 +470,7 @@ class _Builder:
             )
         dot = graphviz.Digraph(
             "microgradx",
-            engine=opts.engine,
+            engine=opts.layout,
             graph_attr=graph_attr,
             node_attr={"shape": "plain", "fontname": FONT, "fontsize": "12"},
             edge_attr={"color": "#4b5563", "arrowsize": "0.7", "fontname": FONT},

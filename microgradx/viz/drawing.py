@@ -8,6 +8,7 @@ from pathlib import Path
 import graphviz
 
 from .._atomic import atomic_write
+from .._compat import renamed_keywords
 from ..engine import Value, type_name
 from .dot import DrawOptions, FrameState, build_digraph
 from .names import Namer
@@ -49,7 +50,9 @@ class Drawing:
 
     Attributes:
         digraph: the ``graphviz.Digraph``, to restyle or render with other options;
-            ``digraph.engine`` is the layout program (``dot`` unless changed).
+            its ``engine`` attribute (graphviz's name) is the layout program.
+        layout: the Graphviz layout program images are made with (``"dot"`` unless
+            ``draw(layout=...)`` or the digraph says otherwise).
         caption: what this drawing shows (a stepper frame's arithmetic; else "").
         grads: for stepper frames, the gradient each Value has received so far.
         timeout: seconds a layout may take (see :class:`LayoutTimeoutError`).
@@ -72,6 +75,11 @@ class Drawing:
     def source(self) -> str:
         """The DOT text (needs no Graphviz program)."""
         return self.digraph.source
+
+    @property
+    def layout(self) -> str:
+        """The Graphviz layout program (``"dot"``, ``"sfdp"`` …) images are made with."""
+        return str(self.digraph.engine)
 
     def render(
         self,
@@ -119,7 +127,7 @@ class Drawing:
         key = (format, None if dpi is None else _check_dpi(dpi))
         if key not in self._images:
             self._images[key] = run_graphviz(
-                self.source, format, engine=self.digraph.engine, timeout=self.timeout, dpi=key[1]
+                self.source, format, layout=self.layout, timeout=self.timeout, dpi=key[1]
             )
         return self._images[key]
 
@@ -171,6 +179,7 @@ class Drawing:
         return text + ">"
 
 
+@renamed_keywords(engine="layout")  # the old name still works, with a DeprecationWarning
 def draw(
     root: Value,
     *,
@@ -184,7 +193,7 @@ def draw(
     max_nodes: int = 1000,
     clusters: bool = False,
     collapse: bool | int = False,
-    engine: str = "dot",
+    layout: str = "dot",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Drawing:
     """Draw the computational graph below ``root``.
@@ -212,10 +221,11 @@ def draw(
             an int collapses at that depth (``1``: layers). Rows inside a box are
             labelled by sample; edges between boxes are bundled and labelled with
             how many connections they stand for.
-        engine: the Graphviz layout program (``"dot"``; ``"sfdp"`` is faster on
-            big graphs but not layered).
+        layout: the Graphviz layout program (``"dot"``; ``"sfdp"`` is faster on
+            big graphs but not layered; all: :data:`~microgradx.viz.render.LAYOUTS`).
+            Its old name ``engine=`` still works, with a ``DeprecationWarning``.
         timeout: seconds a layout may take; past it a :class:`LayoutTimeoutError`
-            says what to do (``collapse=``, a smaller graph, a faster engine).
+            says what to do (``collapse=``, a smaller graph, a faster layout).
 
     Every Value is shown by its readable name (:mod:`microgradx.viz.names`): its
     label, else the name your code bound it to, else a short formula such as
@@ -237,7 +247,7 @@ def draw(
         max_nodes=max_nodes,
         clusters=clusters,
         collapse=collapse,
-        engine=engine,
+        layout=layout,
         timeout=timeout,
     )
     return Drawing(build_digraph(root, opts), timeout=opts.timeout)

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._compat import rename_options
 from ..autodiff import chain_rule_numbers
 from ..engine import Value, type_name
 from ..graph import count_nodes, topological_order
@@ -240,7 +241,7 @@ def lesson(root: Value, options: dict[str, Any], bound: dict[int, str], forward:
         raise TypeError(f"the stepper needs a Value, got {type_name(root)}")
     if not isinstance(forward, bool):
         raise TypeError(f"forward must be True or False, got {forward!r}")
-    opts = DrawOptions(**options)
+    opts = DrawOptions(**rename_options(options, {"engine": "layout"}, "the drawing options"))
     check_size(root, opts)
     order = topological_order(root)
     namer = Namer(root, bound, order)

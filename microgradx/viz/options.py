@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..engine import Value
-from .render import DEFAULT_TIMEOUT, ENGINES, check_timeout
+from .render import DEFAULT_TIMEOUT, check_layout, check_timeout
 
 __all__ = ["FONT", "ROLE_COLOURS", "DrawOptions", "FrameState"]
 
@@ -41,12 +41,11 @@ class DrawOptions:
     max_nodes: int = 1000
     clusters: bool = False
     collapse: bool | int = False
-    engine: str = "dot"
+    layout: str = "dot"
     timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        check_layout(self.layout)
         object.__setattr__(self, "timeout", check_timeout(self.timeout))
         if self.rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {self.rankdir!r}")

@@ -11,12 +11,16 @@ import math
 import shutil
 import subprocess
 
+from .._compat import renamed_keywords
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ENGINES",
     "INSTALL_GRAPHVIZ",
+    "LAYOUTS",
     "GraphvizNotFoundError",
     "LayoutTimeoutError",
+    "check_layout",
     "check_timeout",
     "run_graphviz",
 ]
@@ -24,7 +28,9 @@ __all__ = [
 #: Seconds a layout may take before it is stopped.
 DEFAULT_TIMEOUT = 60.0
 #: Graphviz's layout programs; ``dot`` draws layered graphs, the others are faster on big ones.
-ENGINES = ("dot", "neato", "fdp", "sfdp", "twopi", "circo", "osage", "patchwork")
+LAYOUTS = ("dot", "neato", "fdp", "sfdp", "twopi", "circo", "osage", "patchwork")
+#: Deprecated alias of :data:`LAYOUTS` (the layout programs were once "engines").
+ENGINES = LAYOUTS
 
 INSTALL_GRAPHVIZ = (
     "install Graphviz's dot program: sudo apt-get install graphviz (Debian/Ubuntu), "
@@ -48,27 +54,35 @@ def check_timeout(timeout: object) -> float:
     raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
+def check_layout(layout: object) -> str:
+    """``layout`` if it is one of Graphviz's layout programs (:data:`LAYOUTS`), else a
+    ``ValueError`` listing them."""
+    if not isinstance(layout, str) or layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    return layout
+
+
+@renamed_keywords(engine="layout")  # the old name still works, with a DeprecationWarning
 def run_graphviz(
     source: str,
     fmt: str,
     *,
-    engine: str = "dot",
+    layout: str = "dot",
     timeout: float = DEFAULT_TIMEOUT,
     dpi: float | None = None,
 ) -> bytes:
-    """Lay out the DOT text ``source`` with ``engine`` and return it rendered as ``fmt``.
+    """Lay out the DOT text ``source`` with ``layout`` and return it rendered as ``fmt``.
 
     Raises:
         GraphvizNotFoundError: the layout program is not installed.
         LayoutTimeoutError: the layout took longer than ``timeout`` seconds (the
             program is stopped); the message suggests ``collapse=``, a smaller graph
-            or a faster engine.
+            or a faster layout.
         RuntimeError: Graphviz reported an error.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_layout(layout)
     timeout = check_timeout(timeout)
-    program = shutil.which(engine)
+    program = shutil.which(layout)
     if program is None:
         raise GraphvizNotFoundError(f"cannot render {fmt.upper()}: {INSTALL_GRAPHVIZ}")
     command = [program, f"-T{fmt}"]
@@ -80,10 +94,10 @@ def run_graphviz(
         )
     except subprocess.TimeoutExpired:
         raise LayoutTimeoutError(
-            f"Graphviz's {engine} did not finish the layout within {timeout:g} s and was "
+            f"Graphviz's {layout} did not finish the layout within {timeout:g} s and was "
             "stopped; draw fewer values: pass collapse=True (one box per neuron) or "
             "collapse=1 (one box per layer), draw a smaller graph (one sample, fewer "
-            'neurons), or use a faster layout with engine="sfdp"; a larger timeout= '
+            'neurons), or use a faster layout with layout="sfdp"; a larger timeout= '
             "waits longer"
         ) from None
     if done.returncode != 0:

@@ -1,6 +1,6 @@
-"""Engines: the loss and gradients of one batch, computed two ways.
+"""Training back-ends: the loss and gradients of one batch, computed two ways.
 
-An engine is ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)`` and
+A backend is ``backend(model, X, targets, loss_fn, l2) -> (mean loss, outputs)`` and
 leaves ∂J/∂p added into every parameter's ``.grad``, where
 
     J = (1/m)·Σₖ loss(model(xₖ), tₖ) + l2·Σ p²
@@ -24,10 +24,17 @@ from .module import Module
 from .tape_training import group_by_target, numeric_targets
 from .task import LossFn
 
-__all__ = ["ENGINES", "Engine", "scalar_loss_and_grads", "tape_loss_and_grads"]
+__all__ = [
+    "BACKENDS",
+    "ENGINES",
+    "Backend",
+    "check_backend",
+    "scalar_loss_and_grads",
+    "tape_loss_and_grads",
+]
 
-#: ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``.
-Engine = Callable[..., tuple[float, np.ndarray]]
+#: ``backend(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``.
+Backend = Callable[..., tuple[float, np.ndarray]]
 
 
 def scalar_loss_and_grads(
@@ -37,7 +44,7 @@ def scalar_loss_and_grads(
     loss_fn: LossFn,
     l2: float = 0.0,
 ) -> tuple[float, np.ndarray]:
-    """Loss and gradients of one batch on the scalar engine (a graph per sample).
+    """Loss and gradients of one batch on the scalar backend (a graph per sample).
 
     With m rows, the objective is J = (1/m)·Σₖ loss(model(xₖ), tₖ) + l2·Σ p². For each
     sample k this builds the graph of Lₖ and calls ``Lₖ.backward(1/m)``, which adds
@@ -94,20 +101,20 @@ def tape_loss_and_grads(
     One sample's loss graph is traced once per distinct target (a class label, a
     ±1 hinge label) with the inputs as tape inputs and the model's parameters as
     tape parameters (see :mod:`microgradx.tape`); each step replays it over the rows
-    with that target as numpy arrays. The gradients equal the scalar engine's up to
-    rounding. Dropout draws a new graph each step, so it needs the scalar engine.
+    with that target as numpy arrays. The gradients equal the scalar backend's up to
+    rounding. Dropout draws a new graph each step, so it needs the scalar backend.
     """
     from ..tape import compile as compile_tape
 
     if model.couples_samples:
         raise ValueError(
-            "engine='tape' traces one sample's graph and cannot express batch "
-            "normalisation, which mixes the samples of a batch; use engine='scalar'"
+            "backend='tape' traces one sample's graph and cannot express batch "
+            "normalisation, which mixes the samples of a batch; use backend='scalar'"
         )
     if getattr(model, "dropout", 0.0) and model.training:
         raise ValueError(
-            "engine='tape' replays one fixed graph and cannot apply dropout; "
-            "use engine='scalar' or dropout=0"
+            "backend='tape' replays one fixed graph and cannot apply dropout; "
+            "use backend='scalar' or dropout=0"
         )
     params = model.parameters()
     cache = _TAPES.setdefault(model, {})
@@ -134,9 +141,20 @@ def tape_loss_and_grads(
     return total * inv, model.forward_batch(X).reshape(len(X), -1)
 
 
-#: Engines by name: ``engine(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``,
+#: Backends by name: ``backend(model, X, targets, loss_fn, l2) -> (mean loss, outputs)``,
 #: leaving ∂J/∂p added into every parameter's ``.grad``.
-ENGINES: dict[str, Engine] = {
+BACKENDS: dict[str, Backend] = {
     "scalar": scalar_loss_and_grads,
     "tape": tape_loss_and_grads,
 }
+#: Deprecated alias of :data:`BACKENDS` (the training back-ends were once "engines").
+ENGINES = BACKENDS
+
+
+def check_backend(backend: object) -> str:
+    """``backend`` if ``fit`` accepts it (``"auto"`` or a key of :data:`BACKENDS`), else
+    a ``ValueError`` listing the accepted names."""
+    if not isinstance(backend, str) or (backend != "auto" and backend not in BACKENDS):
+        accepted = ", ".join(repr(name) for name in ("auto", *BACKENDS))
+        raise ValueError(f"backend must be one of {accepted}, got {backend!r}")
+    return backend

@@ -1,0 +1,85 @@
+"""Renamed keywords: an old name keeps working for a while, with a ``DeprecationWarning``.
+
+``fit(engine="tape")`` is now ``fit(backend="tape")`` and ``draw(v, engine="neato")``
+is ``draw(v, layout="neato")`` ("engine" is the autograd engine only). Every public
+function that took an old keyword is wrapped by :func:`renamed_keywords`, or hands its
+``**options`` to :func:`rename_options`; the command line's old flags print the same
+:func:`renamed_message`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+__all__ = ["outside_stacklevel", "rename_options", "renamed_keywords", "renamed_message"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def renamed_message(old: str, new: str) -> str:
+    """The one sentence every renamed keyword or flag warns with."""
+    return f"{old} is deprecated and will be removed; use {new} (same values)"
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside microgradx, as seen by our caller:
+    the warning then points at the user's line, where Python shows it by default."""
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and _in_package(frame.f_globals.get("__name__", "")):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _in_package(module: str) -> bool:
+    return module == "microgradx" or module.startswith("microgradx.")
+
+
+def rename_options(
+    options: Mapping[str, Any], renames: Mapping[str, str], where: str
+) -> dict[str, Any]:
+    """``options`` with each old keyword of ``renames`` (``{old: new}``) under its new name.
+
+    An old keyword warns with a ``DeprecationWarning`` naming the new one; both the old
+    and the new keyword at once is a ``TypeError`` (which one was meant is unclear).
+    """
+    renamed = dict(options)
+    for old, new in renames.items():
+        if old not in renamed:
+            continue
+        if new in renamed:
+            raise TypeError(
+                f"{where} got both {new}= and its deprecated old name {old}=; pass only {new}="
+            )
+        warnings.warn(
+            f"{where}: {renamed_message(f'{old}=', f'{new}=')}",
+            DeprecationWarning,
+            stacklevel=outside_stacklevel(),
+        )
+        renamed[new] = renamed.pop(old)
+    return renamed
+
+
+def renamed_keywords(**renames: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function whose keywords were renamed: ``@renamed_keywords(engine="backend")``.
+
+    Calls with an old keyword go on under the new one, after the warning of
+    :func:`rename_options`; the function's own signature shows only the new names.
+    """
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        where = f"{getattr(function, '__name__', 'the function')}()"
+
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not renames.keys() & kwargs.keys():
+                return function(*args, **kwargs)
+            return function(*args, **rename_options(kwargs, renames, where))
+
+        return wrapper
+
+    return decorate
