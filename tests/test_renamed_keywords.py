@@ -196,3 +196,16 @@ def test_train_old_and_new_flag_together_is_refused_before_training(tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith("microgradx train: error: ") and "give only --backend" in err
     assert not out.exists()
+
+
+def test_the_old_module_path_still_imports_with_a_warning():
+    import importlib
+    import sys
+
+    from microgradx.nn import backends
+
+    sys.modules.pop("microgradx.nn.engines", None)
+    with pytest.warns(DeprecationWarning, match="microgradx.nn.backends"):
+        old = importlib.import_module("microgradx.nn.engines")
+    assert old.ENGINES is backends.BACKENDS and old.Engine is backends.Backend
+    assert old.tape_loss_and_grads is backends.tape_loss_and_grads
