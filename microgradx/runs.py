@@ -19,6 +19,7 @@ import numpy as np
 
 from . import nn
 from ._atomic import atomic_dir
+from ._checks import positive_int
 from ._compat import renamed_keywords
 from .engine import Value, no_grad
 from .nn.backends import check_backend
@@ -65,14 +66,6 @@ def prepare_output(out: Path, names: Sequence[str] = RUN_FILES) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError(errno.EACCES, "cannot write files there", str(folder))
     return out
-
-
-def _positive_int(name: str, n: object, most: int | None = None) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    if most is not None and n > most:
-        raise ValueError(f"{name} must be at most {most:,}, got {n:,}")
-    return n
 
 
 def _check_number(name: str, x: object, low: float = 0.0) -> None:
@@ -201,10 +194,10 @@ def train_toy(
     """
     if dataset not in nn.DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(nn.DATASETS)}")
-    _positive_int("samples", samples, MAX_SAMPLES)
+    positive_int("samples", samples, MAX_SAMPLES)
     check_epochs(epochs)
     if batch_size is not None:
-        _positive_int("batch_size", batch_size)
+        positive_int("batch_size", batch_size)
     _check_number("l2", l2)
     _check_number("lr", lr)
     check_backend(backend)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import positive_int
 from ..engine import Value
 from ..ops import OPS, Op
 from . import serialize
@@ -85,12 +86,6 @@ def _bridge() -> Any:
     return torch_bridge
 
 
-def _check_size(name: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
-
-
 def _sizes(config: Mapping[str, Any], *names: str) -> list[int]:
     """The positive int sizes ``config[name]`` for each name (``nouts``: a list of them)."""
     sizes = []
@@ -101,9 +96,9 @@ def _sizes(config: Mapping[str, Any], *names: str) -> list[int]:
         if name == "nouts":
             if not isinstance(value, list) or not value:
                 raise ValueError(f"nouts must be a non-empty list of sizes, got {value!r:.40}")
-            sizes += [_check_size(f"nouts[{i}]", n) for i, n in enumerate(value)]
+            sizes += [positive_int(f"nouts[{i}]", n) for i, n in enumerate(value)]
         else:
-            sizes.append(_check_size(name, value))
+            sizes.append(positive_int(name, value))
     return sizes
 
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import positive_int
 from .._gc import paused
 from ..engine import Value, scope
 from ..engine import sum as value_sum
 from . import serialize
-from .base import Module, _check_size, _param, _sizes
+from .base import Module, _param, _sizes
 from .serialize import FORMAT as FORMAT  # re-exported: the file format's home is serialize
 from .serialize import FORMAT_VERSION as FORMAT_VERSION
 from .serialize import MAX_PARAMETERS as MAX_PARAMETERS
@@ -56,7 +57,7 @@ class BatchNorm(Module):
         *,
         name: str = "bn",
     ) -> None:
-        self.nin = self.nout = self.num_features = _check_size("num_features", num_features)
+        self.nin = self.nout = self.num_features = positive_int("num_features", num_features)
         serialize.check_parameter_count(f"BatchNorm({self.nin})", 2 * self.nin)
         for what, x in (("momentum", momentum), ("eps", eps)):
             if isinstance(x, bool) or not isinstance(x, Real) or not 0 <= float(x) <= 1:

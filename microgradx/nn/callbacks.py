@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from .._checks import positive_int
+
 __all__ = ["EarlyStopping"]
 
 
@@ -24,10 +26,7 @@ class EarlyStopping:
     restore_best: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int):
-            raise ValueError(f"patience must be a positive int, got {self.patience!r}")
-        if self.patience < 1:
-            raise ValueError(f"patience must be a positive int, got {self.patience!r}")
+        self.patience = positive_int("patience", self.patience)
         if not self.min_delta >= 0:
             raise ValueError(f"min_delta must be >= 0, got {self.min_delta!r}")
         if self.monitor not in (None, "loss", "val_loss"):

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_write
+from .._checks import positive_int
 from .serialize import read_json
 
 __all__ = ["MAX_EPOCHS", "MAX_HISTORY_ITEMS", "MAX_SNAPSHOTS", "History", "check_epochs"]
@@ -22,8 +23,7 @@ kept in memory and saved (and a scalar engine takes hours for far fewer)."""
 
 def check_epochs(epochs: object) -> int:
     """``epochs`` if it is an int from 1 to :data:`MAX_EPOCHS`, else a ``ValueError``."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int("epochs", epochs)
     if epochs > MAX_EPOCHS:
         raise ValueError(
             f"epochs must be at most {MAX_EPOCHS:,}, got {epochs:,}: each epoch adds a "

@@ -32,6 +32,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._checks import positive_int
+
 __all__ = [
     "INITIALIZERS",
     "get_initializer",
@@ -68,9 +70,8 @@ def make_rng(seed: Seed = None) -> np.random.Generator:
 
 
 def _check(fan_in: int, fan_out: int) -> None:
-    for name, n in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    positive_int("fan_in", fan_in)
+    positive_int("fan_out", fan_out)
 
 
 def uniform(fan_in: int, fan_out: int = 1, seed: Seed = None) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import positive_int
 from .._gc import paused
 from ..engine import Value, scope
 from ..engine import sum as value_sum
@@ -15,7 +16,6 @@ from .base import (
     ACTIVATIONS,
     Module,
     _check_activation,
-    _check_size,
     _init_name,
     _np_activation,
     _one_sample_check,
@@ -61,7 +61,7 @@ class Neuron(Module):
         seed: Seed = None,
         name: str = "neuron",
     ) -> None:
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int("nin", nin)
         serialize.check_parameter_count(f"Neuron({self.nin})", self.nin + 1)
         self.nout = 1
         self.activation = _check_activation(activation)
@@ -156,8 +156,8 @@ class Layer(Module):
         name: str = "layer",
         batch_norm: bool = False,
     ) -> None:
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = positive_int("nin", nin)
+        self.nout = positive_int("nout", nout)
         count = (self.nin + 1) * self.nout
         serialize.check_parameter_count(f"Layer({self.nin}, {self.nout})", count)
         self.activation = _check_activation(activation)

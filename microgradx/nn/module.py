@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import positive_int
 from .._gc import paused
 from ..engine import Value
 from . import serialize
@@ -34,7 +35,6 @@ from .base import (
     Module,
     _bridge,
     _check_activation,
-    _check_size,
     _init_name,
     _one_sample_check,
     _sizes,
@@ -90,13 +90,13 @@ class MLP(Module):
         seed: Seed = None,
         batch_norm: bool = False,
     ) -> None:
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int("nin", nin)
         if isinstance(nouts, (int, np.integer)):
             nouts = [int(nouts)]
         nouts = list(nouts)
         if not nouts:
             raise ValueError("nouts must list at least one layer size, e.g. [16, 1]")
-        self.nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        self.nouts = [positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         if not isinstance(batch_norm, bool):
             raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
         self.batch_norm = batch_norm

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import is_positive_int
 from .._compat import outside_stacklevel
 from ..engine import Value, no_grad
 from .backends import BACKENDS, check_backend
@@ -116,7 +117,7 @@ def _check_arguments(
     if not isinstance(model, Module):
         raise TypeError(f"model must be a microgradx.nn Module, got {type(model).__name__}")
     check_epochs(epochs)
-    if batch_size is not None and not _positive_int(batch_size):
+    if batch_size is not None and not is_positive_int(batch_size):
         raise ValueError(
             f"batch_size must be None (full batch) or a positive int, got {batch_size!r}"
         )
@@ -126,16 +127,12 @@ def _check_arguments(
         isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0
     ):
         raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
-    if record_every is not None and not _positive_int(record_every):
+    if record_every is not None and not is_positive_int(record_every):
         raise ValueError(f"record_every must be None or a positive int, got {record_every!r}")
-    if grad_norm_every is not None and not _positive_int(grad_norm_every):
+    if grad_norm_every is not None and not is_positive_int(grad_norm_every):
         raise ValueError(
             f"grad_norm_every must be None or a positive int, got {grad_norm_every!r}"
         )
-
-
-def _positive_int(n: object) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
 
 
 def _set_up(

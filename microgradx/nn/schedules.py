@@ -7,6 +7,7 @@ among its callbacks once per epoch).
 
 from __future__ import annotations
 
+from .._checks import positive_int
 from .optim import Optimizer, _real
 
 __all__ = ["ExponentialLR", "LRScheduler", "LinearLR", "StepLR"]
@@ -49,9 +50,7 @@ class StepLR(LRScheduler):
     """η = η₀·γ^⌊t / step_size⌋: multiply the rate by γ every ``step_size`` steps."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be a positive int, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = positive_int("step_size", step_size)
         self.gamma = _real("gamma", gamma, low_open=True)
         super().__init__(optimizer)
 
@@ -86,9 +85,7 @@ class LinearLR(LRScheduler):
     ) -> None:
         self.start_factor = _real("start_factor", start_factor)
         self.end_factor = _real("end_factor", end_factor)
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"total_iters must be a positive int, got {total_iters!r}")
-        self.total_iters = total_iters
+        self.total_iters = positive_int("total_iters", total_iters)
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:

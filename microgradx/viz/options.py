@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .._checks import positive_int
 from ..engine import Value
 from .render import DEFAULT_TIMEOUT, check_layout, check_timeout
 
@@ -54,8 +55,7 @@ class DrawOptions:
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not _is_int(self.precision) or not 0 <= self.precision <= 17:
             raise ValueError(f"precision must be an int from 0 to 17, got {self.precision!r}")
-        if not _is_int(self.max_nodes) or self.max_nodes < 1:
-            raise ValueError(f"max_nodes must be a positive int, got {self.max_nodes!r}")
+        positive_int("max_nodes", self.max_nodes)
         depth_ok = _is_int(self.collapse) and self.collapse > 0
         if not isinstance(self.collapse, bool) and not depth_ok:
             raise ValueError(

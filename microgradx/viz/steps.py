@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_path, atomic_write
+from .._checks import positive_int
 from .._gc import paused
 from ..engine import Value
 from .drawing import DEFAULT_DPI, Drawing, _check_dpi, draw_frame
@@ -79,9 +80,7 @@ def backward_steps(root: Value, **options: Any) -> list[Drawing]:
 
 
 def _check_max_bytes(max_bytes: object) -> int:
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-        raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}")
-    return max_bytes
+    return positive_int("max_bytes", max_bytes)
 
 
 def _check_quiz(quiz: object) -> bool:

@@ -1,0 +1,24 @@
+"""Argument checks shared across the package: one definition of "a positive int"."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["is_positive_int", "positive_int"]
+
+
+def is_positive_int(n: object) -> bool:
+    """True for a whole number ≥ 1 (a Python or numpy int); False for a bool, a float
+    such as ``3.0``, a string, or anything else."""
+    return not isinstance(n, bool) and isinstance(n, (int, np.integer)) and bool(n >= 1)
+
+
+def positive_int(name: str, n: object, most: int | None = None) -> int:
+    """``n`` as an int if it is a whole number from 1 (to ``most``, if given), else a
+    ``ValueError`` that names the argument: ``"epochs must be a positive int, got 0"``."""
+    if not is_positive_int(n):
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    value = int(n)  # type: ignore[call-overload]  # an int or numpy integer, checked above
+    if most is not None and value > most:
+        raise ValueError(f"{name} must be at most {most:,}, got {value:,}")
+    return value

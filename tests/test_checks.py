@@ -1,0 +1,50 @@
+"""The shared argument check: what counts as a positive int, and what the message says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from microgradx import nn
+from microgradx._checks import is_positive_int, positive_int
+
+
+@pytest.mark.parametrize("n", [1, 7, np.int64(3), np.int32(1)])
+def test_whole_numbers_from_one_pass_and_come_back_as_int(n):
+    assert is_positive_int(n)
+    out = positive_int("k", n)
+    assert out == int(n) and type(out) is int
+
+
+@pytest.mark.parametrize("n", [0, -2, True, False, 2.0, "3", None, np.float64(2.0), np.int64(0)])
+def test_everything_else_is_refused_with_the_arguments_name(n):
+    assert not is_positive_int(n)
+    with pytest.raises(ValueError, match=r"^k must be a positive int, got "):
+        positive_int("k", n)
+
+
+def test_an_upper_bound_is_said_with_the_bound():
+    assert positive_int("samples", 10, most=10) == 10
+    with pytest.raises(ValueError, match=r"samples must be at most 10, got 11"):
+        positive_int("samples", 11, most=10)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: nn.MLP(0, [2]), "nin"),
+        (lambda: nn.Layer(2, 2.0), "nout"),
+        (lambda: nn.EarlyStopping(patience=True), "patience"),
+        (lambda: nn.StepLR(nn.SGD([nn.Neuron(1).b]), step_size=0), "step_size"),
+        (lambda: nn.BatchNorm(np.int64(-1)), "num_features"),
+    ],
+)
+def test_the_package_uses_it_everywhere(make, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a positive int, got "):
+        make()
+
+
+def test_numpy_ints_are_sizes_too():
+    layer = nn.Layer(np.int64(3), np.int32(2))
+    assert (layer.nin, layer.nout) == (3, 2) and type(layer.nin) is int
+    assert nn.StepLR(nn.SGD([nn.Neuron(1).b]), step_size=np.int64(2)).step_size == 2
