@@ -88,18 +88,12 @@ lint: $(VENV)/.with-lint
 typecheck: $(VENV)/.with-typecheck
 	$(BIN)/mypy microgradx
 
+# Every benchmark, each in a fresh process; their outputs replace the README's marked blocks.
 # PyTorch is pinned to the CPU build this machine has (another spec pulls a CUDA build).
 bench: $(VENV)/.with-bench,notebook
 	@echo "Installing PyTorch ($(TORCH_SPEC)) into $(VENV)..."
 	@$(PIP) "$(TORCH_SPEC)"
-	$(BIN)/python benchmarks/bench_engine.py
-	$(BIN)/python benchmarks/bench_floor.py --compiled
-	$(BIN)/python benchmarks/bench_tape.py
-	$(BIN)/python benchmarks/bench_mlp.py
-	$(BIN)/python benchmarks/bench_stepper.py
-	$(BIN)/python benchmarks/bench_refusals.py
-	$(BIN)/python benchmarks/bench_import.py
-	$(BIN)/python benchmarks/bench_blas.py
+	$(BIN)/python benchmarks/run_all.py --readme README.md
 
 # The documentation site in build/site/ (MkDocs; --strict: a warning fails the build).
 docs: $(VENV)/.with-docs dot

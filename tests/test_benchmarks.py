@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -97,3 +99,66 @@ def test_stepper_benchmark_prints_its_table():
     assert rows["lecture graph"][-1] == "built"
     refusal = " ".join(rows["10,000-op chain"])
     assert "refused: cannot step through more than 5000 values" in refusal
+
+
+def _run_all():
+    """benchmarks/run_all.py as a module (the benchmarks are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_all", BENCHMARKS / "run_all.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regenerate_replaces_only_the_marked_blocks_of_benchmarks_that_ran():
+    run_all = _run_all()
+    readme = (
+        "# Performance\nprose stays\n"
+        "<!-- bench: bench_import.py -->\nold figures\n<!-- end bench -->\nmiddle\n"
+        "<!-- bench: bench_blas.py -->\nkept: did not run\n<!-- end bench -->\nend\n"
+    )
+    new, replaced = run_all.regenerate(readme, {"bench_import.py": "\nnew figures\n\n"})
+    assert replaced == ["bench_import.py"]
+    assert new == readme.replace(
+        "old figures\n", "```text\n$ python benchmarks/bench_import.py\nnew figures\n```\n"
+    )
+    with pytest.raises(ValueError, match=r"unknown benchmarks: bench_nope\.py"):
+        run_all.regenerate("<!-- bench: bench_nope.py -->\n<!-- end bench -->", {})
+
+
+def test_the_readme_shows_every_benchmark_make_bench_runs():
+    run_all = _run_all()
+    readme = (BENCHMARKS.parent / "README.md").read_text(encoding="utf-8")
+    marked = [m["name"] for m in run_all.BLOCK.finditer(readme)]
+    assert sorted(marked) == sorted(run_all.BENCHMARKS)  # each once
+    for m in run_all.BLOCK.finditer(readme):  # each block is a benchmark's own output
+        assert m["body"].startswith(f"```text\n$ python benchmarks/{m['name']}")
+    makefile = (BENCHMARKS.parent / "Makefile").read_text(encoding="utf-8")
+    assert "benchmarks/run_all.py --readme README.md" in makefile
+
+
+def test_run_all_writes_the_readme_block_and_refuses_a_failed_run(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- bench: bench_import.py -->\n<!-- end bench -->\nb\n")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--only", "bench_import.py",
+         "--readme", str(readme)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = readme.read_text()
+    assert text.startswith("a\n<!-- bench: bench_import.py -->\n```text\n")
+    assert "$ python benchmarks/bench_import.py --quick\n" in text and "import numpy" in text
+    assert text.endswith("```\n<!-- end bench -->\nb\n")
+    assert "regenerated 1 block(s): bench_import.py" in done.stdout
+    readme.write_text("<!-- bench: bench_typo.py -->\n<!-- end bench -->\n")
+    refused = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--only", "bench_import.py",
+         "--readme", str(readme)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "bench_typo.py" in refused.stderr
+    assert "import numpy" not in refused.stdout  # refused before running anything
+    assert readme.read_text() == "<!-- bench: bench_typo.py -->\n<!-- end bench -->\n"
