@@ -18,7 +18,8 @@ PACKAGE = Path(microgradx.__file__).parent
 
 #: Lowest first. A module may import its own layer's other groups only if listed lower.
 LAYERS: list[set[str]] = [
-    {"", "ops", "_gc", "_atomic", "_report", "_torch"},  # "" is the package itself
+    {"", "registry", "_gc", "_atomic", "_report", "_torch"},  # "" is the package itself
+    {"ops"},
     {"graph", "switches"},
     {"engine"},
     {"autodiff"},
