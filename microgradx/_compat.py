@@ -15,7 +15,13 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["outside_stacklevel", "rename_options", "renamed_keywords", "renamed_message"]
+__all__ = [
+    "outside_stacklevel",
+    "rename_options",
+    "renamed_flag",
+    "renamed_keywords",
+    "renamed_message",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,3 +89,19 @@ def renamed_keywords(**renames: str) -> Callable[[Callable[P, R]], Callable[P, R
         return wrapper
 
     return decorate
+
+
+def renamed_flag(command: str, new: str, old: str, values: tuple[Any, Any], default: Any) -> Any:
+    """A command-line flag's value when the flag was renamed from ``old`` to ``new``.
+
+    ``values`` is ``(value under new, value under old)``, ``None`` where not given. The
+    old name still works, with a warning on stderr that names the new one; both names
+    at once is a ``ValueError`` (which one was meant is unclear).
+    """
+    given, given_old = values
+    if given_old is None:
+        return default if given is None else given
+    if given is not None:
+        raise ValueError(f"{old} is the deprecated old name of {new}: give only {new}")
+    print(f"{command}: warning: {renamed_message(old, new)}", file=sys.stderr)
+    return given_old

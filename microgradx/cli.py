@@ -295,23 +295,15 @@ def _train_args(p) -> None:
     p.set_defaults(func=_run_train)
 
 
-def _backend(args) -> str:
-    """``--backend``, or the deprecated ``--engine`` (with a warning on stderr)."""
-    if args.engine is None:
-        return args.backend or "auto"
-    if args.backend is not None:
-        raise CLIError("--engine is the deprecated old name of --backend: give only --backend")
-    from ._compat import renamed_message
-
-    warning = renamed_message("--engine", "--backend")
-    print(f"microgradx train: warning: {warning}", file=sys.stderr)
-    return args.engine
-
-
 def _run_train(args) -> int:
+    from ._compat import renamed_flag
     from .runs import train_toy
 
-    backend = _backend(args)
+    try:
+        flags = (args.backend, args.engine)
+        backend = renamed_flag("microgradx train", "--backend", "--engine", flags, "auto")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     out = Path(args.output or f"runs/{args.dataset}")
     replay = args.replay
     if replay is not None and Path(replay).parent.resolve() == out.resolve() and not out.exists():

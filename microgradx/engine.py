@@ -17,15 +17,16 @@ of every path through which an operand reaches the output.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from numbers import Real
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from collections.abc import Iterable
 
 from ._gc import paused
+from .conveniences import Conveniences
+from .copying import Copyable
+from .copying import _leaf_from_fields as _leaf_from_fields  # older pickles name it here
 from .graph import topological_order
-from .ops import MATH_ERRORS, OPS, Op, local_grads_of, operand_args, subscribe
+from .methods import TableMethods, install
+from .ops import MATH_ERRORS, OPS, Op, local_grads_of, operand_args
+from .reals import REALS, to_float
 from .switches import _blocks, _check_grads, _report_anomaly, _switches
 from .switches import detect_anomaly as detect_anomaly  # re-exported: the engine's switches
 from .switches import is_grad_enabled as is_grad_enabled
@@ -35,17 +36,7 @@ from .switches import scope as scope
 __all__ = ["Value", "detect_anomaly", "dot", "is_grad_enabled", "no_grad", "scope", "sum"]
 
 
-if TYPE_CHECKING:
-
-    class _ValueType(type):
-        # ``Value.tanh`` and the other methods made from the op table, for type checkers.
-        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
-
-else:
-    _ValueType = type
-
-
-class Value(metaclass=_ValueType):
+class Value(Conveniences, Copyable, TableMethods):
     """A scalar in a computational graph: its value, its gradient, and its history.
 
     Attributes:
@@ -89,7 +80,7 @@ class Value(metaclass=_ValueType):
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
-            data = _to_float(data)
+            data = to_float(data)
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
         _init_fields(self, data, label, "", (), None, _switches.mode.scope if _blocks.open else "")
@@ -113,26 +104,6 @@ class Value(metaclass=_ValueType):
     def is_param(self, is_param: bool) -> None:
         scope = self.scope
         self._tags = (scope, True) if is_param else scope
-
-    @property
-    def param(self) -> float | None:
-        """Deprecated name of :attr:`arg` (the op's extra number), kept for old code."""
-        return self.arg
-
-    # micrograd's names, read-only, so a lecture's drawing code runs unchanged.
-    @property
-    def _prev(self) -> set[Value]:
-        """The operands as a set, as micrograd names them (:attr:`children` keeps their order)."""
-        return set(self.children)
-
-    @property
-    def _op(self) -> str:
-        """The op's symbol (``"×"``, ``"+"``), where micrograd keeps ``"*"``; ``""`` for a leaf."""
-        return OPS[self.op].symbol if self.children else ""
-
-    if TYPE_CHECKING:  # the methods made from the op table, for type checkers
-
-        def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
     # --- building the graph ---------------------------------------------------
 
@@ -179,7 +150,7 @@ class Value(metaclass=_ValueType):
         if want is not None and len(operands) != want:
             raise TypeError(f"{op.name} takes {want} operand(s), got {len(operands)}")
         children = tuple(_as_value(x) for x in operands)
-        return Value._make(op, children, None if arg is None else _to_float(arg))
+        return Value._make(op, children, None if arg is None else to_float(arg))
 
     def __add__(self, other: ValueLike) -> Value:
         return Value._make(_ADD, (self, _as_value(other)))
@@ -209,7 +180,7 @@ class Value(metaclass=_ValueType):
         """``self ** exponent``; a number exponent is kept as the node's ``arg``."""
         if isinstance(exponent, Value):
             return Value._make(_POW, (self, exponent))
-        return Value._make(_POW, (self,), _to_float(exponent))
+        return Value._make(_POW, (self,), to_float(exponent))
 
     def __rpow__(self, base: ValueLike) -> Value:
         return Value._make(_POW, (_as_value(base), self))
@@ -273,7 +244,7 @@ class Value(metaclass=_ValueType):
                 "no_grad()"
             )
         if type(grad) is not float:
-            grad = _to_float(grad)
+            grad = to_float(grad)
         # Every node made by an operation, output first; each comes before its operands,
         # so a node's gradient is complete before it is passed on.
         order = topological_order(self, reverse=True, leaves=False)
@@ -319,101 +290,8 @@ class Value(metaclass=_ValueType):
         for node in topological_order(self):
             node.grad = 0.0
 
-    # --- conveniences --------------------------------------------------------------
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for inputs, parameters and constants (no operands)."""
-        return not self.children
-
-    def draw(self, **options):
-        """Draw the graph below this Value; see :func:`microgradx.draw`."""
-        return _viz().draw(self, **options)
-
-    def draw_dot(self, format: str = "svg", rankdir: str = "LR"):  # noqa: A002
-        """The drawing as a ``graphviz.Digraph``; see :func:`microgradx.draw_dot`."""
-        return _viz().draw_dot(self, format=format, rankdir=rankdir)
-
-    def __float__(self) -> float:
-        return self.data
-
-    # bool, int and format follow the float in ``data``, as ``float(v)`` does.
-    def __bool__(self) -> bool:
-        """False exactly when ``data`` is 0 (as ``bool(0.0)``; nan is True)."""
-        return bool(self.data)
-
-    def __int__(self) -> int:
-        """``int(data)``: truncates toward 0; inf and nan raise as for a float."""
-        return int(self.data)
-
-    def __format__(self, spec: str) -> str:
-        """``f"{v:.2f}"`` formats ``data``; an empty spec gives ``str(v)``."""
-        return format(self.data, spec) if spec else str(self)
-
-    # --- copies and pickles -------------------------------------------------------------
-
-    def __copy__(self) -> Value:
-        """A new node with the same fields, sharing the operands (a shallow copy)."""
-        new = _init_fields(
-            _allocate(type(self)), self.data, self.label, self.op, self.children, self.arg
-        )
-        new.scope, new.grad, new.is_param = self.scope, self.grad, self.is_param
-        return new
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        """A copy of the whole graph below this Value, made without recursion.
-
-        Nodes are copied leaves first (topological order), so each node's operands
-        are copied before it; a node reached twice is copied once (``memo``), so
-        shared operands stay shared, at any depth.
-        """
-        for node in topological_order(self):
-            if id(node) in memo:
-                continue
-            children = tuple(memo[id(c)] for c in node.children)
-            new = _init_fields(
-                _allocate(type(node)), node.data, node.label, node.op, children, node.arg
-            )
-            new.scope, new.grad, new.is_param = node.scope, node.grad, node.is_param
-            memo[id(node)] = new
-        copied: Value = memo[id(self)]
-        return copied
-
-    def __reduce_ex__(self, protocol: object) -> tuple:
-        """Pickle a leaf (an input, a parameter, a constant); refuse a graph.
-
-        Leaves carry no references, so inputs and parameters pickle. A node
-        with operands is refused: pickling follows operands recursively, so a deep
-        graph would exceed the recursion limit, and flattening it would lose which
-        nodes separately pickled results share. Use ``copy.deepcopy`` for a copy,
-        and ``model.save`` (JSON) to store a model.
-        """
-        if self.children:
-            raise TypeError(
-                f"cannot pickle a Value made by {self.op!r} together with its graph; "
-                "pickle numbers (v.data) or leaves, copy graphs with copy.deepcopy, "
-                "and save models with model.save(path)"
-            )
-        fields = (self.data, self.grad, self.label, self.op, self.arg, self.scope, self.is_param)
-        return (_leaf_from_fields, (type(self), *fields))
-
-    def __repr__(self) -> str:
-        text = f"Value(data={self.data!r}, grad={self.grad!r}"
-        if self.label:
-            text += f", label={self.label!r}"
-        elif self.op:
-            text += f", op={self.op!r}"
-        return text + ")"
-
 
 ValueLike = Value | float | int
-
-
-def _viz() -> Any:
-    """The drawing package, which sits above the engine: imported on first use, here only."""
-    from . import viz
-
-    return viz
 
 
 _allocate = object.__new__  # a Value with no field set yet: _init_fields sets them all
@@ -440,22 +318,6 @@ def _init_fields(
     node.children = children
     node.arg = arg
     node._tags = scope  # the scope, and not a parameter (see Value.__slots__)
-    return node
-
-
-def _leaf_from_fields(
-    cls: type[Value],
-    data: float,
-    grad: float,
-    label: str,
-    op: str,
-    arg: float | None,
-    scope: str,
-    is_param: bool,
-) -> Value:
-    """A leaf rebuilt from its fields (the inverse of ``Value.__reduce_ex__``)."""
-    node = _init_fields(_allocate(cls), float(data), str(label), str(op), (), arg, str(scope))
-    node.grad, node.is_param = float(grad), bool(is_param)
     return node
 
 
@@ -487,63 +349,10 @@ _POW, _NEG, _SUM = OPS["pow"], OPS["neg"], OPS["sum"]
 
 def _number(x: object) -> float:
     """The number in ``x``: a Value's data, or ``x`` as a float."""
-    return x.data if isinstance(x, Value) else _to_float(x)
+    return x.data if isinstance(x, Value) else to_float(x)
 
 
-# --- Value methods made from the op table ------------------------------------------
-
-_made: set[str] = set()  # names of the methods made here (the others are hand-written)
-
-
-def _method_for(op: Op) -> Callable[..., Value]:
-    """``Value.<op.name>``: applies ``op`` to ``self``, further operands and its number."""
-    name = op.name
-    method: Callable[..., Value]
-    if op.arg_name is not None:
-        if op.arity != 1:
-            raise ValueError(f"op {name!r}: an extra number is supported for one operand only")
-
-        def with_arg(self: Value, arg: float | None = op.arg_default) -> Value:
-            if arg is None:
-                raise TypeError(f"{name}() needs its {op.arg_name}")
-            return Value._make(OPS[name], (self,), _to_float(arg))
-
-        method, signature = with_arg, f"({op.arg_name}={op.arg_default!r})"
-    elif op.arity == 1:
-
-        def unary(self: Value) -> Value:
-            return Value._make(OPS[name], (self,))
-
-        method, signature = unary, "()"
-    else:
-
-        def n_ary(self: Value, *others: ValueLike) -> Value:
-            return Value.apply(OPS[name], self, *others)
-
-        method, signature = n_ary, "(other)" if op.arity == 2 else "(*others)"
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = (
-        f"x.{name}{signature}: the op {name!r} (drawn {op.symbol}). Local derivative: "
-        f"{op.formula or 'see OPS[' + repr(name) + ']'}."
-    )
-    return method
-
-
-def _on_table_change(op: Op, added: bool) -> None:
-    """Add (or remove) the method of a row with ``method=True``."""
-    if not op.method:
-        return
-    if added:
-        if op.name in _made or hasattr(Value, op.name):
-            raise ValueError(f"op {op.name!r} would replace Value.{op.name}; choose another name")
-        setattr(Value, op.name, _method_for(op))
-        _made.add(op.name)
-    elif op.name in _made:
-        delattr(Value, op.name)
-        _made.discard(op.name)
-
-
-subscribe(_on_table_change)
+install(Value)  # the methods made from the op table: x.tanh(), x.max(y), ...
 
 
 def type_name(x: object) -> str:
@@ -555,20 +364,11 @@ def type_name(x: object) -> str:
     return cls.__name__
 
 
-def _to_float(x: object) -> float:
-    """``x`` as a float if it is a real number; TypeError naming its type otherwise."""
-    if isinstance(x, bool) or not isinstance(x, (Real, np.integer, np.floating)):
-        raise TypeError(
-            f"expected a real number (int or float), got {type(x).__name__}: {x!r:.40}"
-        )
-    return float(x)
-
-
 def _as_value(x: object) -> Value:
     """``x`` itself if it is a Value, else a constant leaf holding it."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, (Real, np.integer, np.floating)):
+    if isinstance(x, bool) or not isinstance(x, REALS):
         raise TypeError(
             f"unsupported operand type {type(x).__name__!r}: operands must be Value, int or float"
         )

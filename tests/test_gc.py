@@ -129,16 +129,16 @@ def test_backward_runs_paused_and_gives_the_same_gradients(monkeypatch):
 
 
 def test_library_entry_points_pause(monkeypatch):
-    import microgradx.viz.dot as dot
+    import microgradx.viz.nodes as nodes  # where a drawing walks the graph
 
     seen = []
-    original = dot.topological_order
+    original = nodes.topological_order
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dot, "topological_order", spy)
+    monkeypatch.setattr(nodes, "topological_order", spy)
     microgradx.draw(microgradx.parse("(w + x*y)*z", w=1, x=2, y=3, z=4).output)
     assert seen and not any(seen)
     assert gc.isenabled()

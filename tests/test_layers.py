@@ -19,8 +19,10 @@ PACKAGE = Path(microgradx.__file__).parent
 #: Lowest first. A module may import its own layer's other groups only if listed lower.
 LAYERS: list[set[str]] = [
     # "" is the package itself
-    {"", "ops", "_gc", "_atomic", "_report", "_torch", "_compat", "_checks"},
+    {"", "registry", "reals", "_gc", "_atomic", "_report", "_torch", "_compat", "_checks"},
+    {"ops"},
     {"graph", "switches"},
+    {"copying", "conveniences", "methods"},
     {"engine"},
     {"autodiff"},
     {"expr_rules"},
@@ -37,7 +39,7 @@ LEVEL = {group: k for k, layer in enumerate(LAYERS) for group in layer}
 
 #: (importing module, imported module) -> the one function allowed to make that import.
 REACHING_UP = {
-    ("microgradx.engine", "microgradx.viz"): "_viz",  # Value.draw, Value.draw_dot
+    ("microgradx.conveniences", "microgradx.viz"): "_viz",  # Value.draw, Value.draw_dot
     ("microgradx.nn.base", "microgradx.nn.torch_bridge"): "_bridge",  # to_torch, from_torch
 }
 

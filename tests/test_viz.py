@@ -13,7 +13,8 @@ import pytest
 
 import microgradx
 from microgradx import Drawing, GraphvizNotFoundError, Value, draw, nn, scope
-from microgradx.viz.dot import ROLE_COLOURS, format_number
+from microgradx.viz.formatting import format_number
+from microgradx.viz.options import ROLE_COLOURS
 
 GOLDEN = Path(__file__).parent / "data" / "lecture.dot"
 W, X, Y, Z = 5.0, 3.0, 2.0, 4.0  # the lecture graph's inputs (see the lecture fixture)

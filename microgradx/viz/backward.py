@@ -28,19 +28,13 @@ from .._gc import paused
 from ..autodiff import derivative_name, grad
 from ..engine import Value
 from ..graph import count_nodes, topological_order
-from .dot import (
-    FONT,
-    ROLE_COLOURS,
-    DrawOptions,
-    _Builder,
-    _too_many,
-    dot_text,
-    html_text,
-    joint_order,
-)
 from .drawing import Drawing
+from .formatting import dot_text, html_text
 from .names import Namer, caller_names
+from .nodes import joint_order
+from .options import FONT, ROLE_COLOURS, DrawOptions
 from .render import DEFAULT_TIMEOUT
+from .wiring import _Builder, _too_many
 
 __all__ = ["LINK_COLOUR", "draw_backward"]
 

@@ -37,15 +37,12 @@ from ..autodiff import chain_rule_numbers
 from ..engine import Value, type_name
 from ..graph import count_nodes, topological_order
 from ..ops import OPS
-from .dot import (
-    DrawOptions,
-    FrameState,
-    _Builder,
-    definition,
-    format_number,
-)
 from .drawing import Drawing
+from .formatting import format_number
 from .names import Namer
+from .nodes import definition
+from .options import DrawOptions, FrameState
+from .wiring import _Builder
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

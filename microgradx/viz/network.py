@@ -21,8 +21,9 @@ from typing import Any
 import graphviz
 
 from ..engine import Value
-from .dot import FONT, format_number
 from .drawing import Drawing
+from .formatting import format_number
+from .options import FONT
 from .render import DEFAULT_TIMEOUT, check_timeout
 
 __all__ = ["MAX_NEURONS", "draw_network"]

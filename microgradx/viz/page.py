@@ -19,18 +19,14 @@ from typing import Any
 from .._atomic import atomic_write
 from ..engine import Value
 from ..ops import OPS
-from .dot import (
-    FONT,
-    FrameState,
-    _Builder,
-    definition,
-    html_text,
-    op_symbol,
-)
 from .drawing import INSTALL_GRAPHVIZ, Drawing
+from .formatting import html_text, op_symbol
 from .lesson import FOLLOW_ABOVE, PAGE_WIDTH, Lesson
 from .names import printable
+from .nodes import definition
+from .options import FONT, FrameState
 from .render import GraphvizNotFoundError
+from .wiring import _Builder
 
 __all__ = ["HtmlPage", "lesson_page", "page_data", "script_json"]
 
