@@ -8,7 +8,9 @@ from one sample's score of ``MLP(2, [w, w, 1])``, for widths w = 16, 64, 256 and
 batches of 10, 100, 1,000 rows, and one large case, w = 960 on 5,000 rows, whose
 middle layer is a product of 4.6·10⁹ multiply-adds (above
 ``microgradx.tape.blas.PARALLEL_MACS``, so it runs on every thread). Each cell is
-timed three ways, interleaved in rounds (medians; the order of the three alternates):
+timed three ways, interleaved in rounds (the order of the three alternates); times are
+medians over the rounds, ratios the median of each round's ratio (paired: a change in
+load between rounds cancels):
 
 * one thread: the whole call inside ``threadpool_limits(1)``;
 * tape: as the tape runs by default (one BLAS thread, every thread for large products);
@@ -81,7 +83,7 @@ def seconds_per_call(call: Callable[[], object], budget: float = 0.05) -> float:
 
 
 def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float) -> dict:
-    """``{(width, batch): {mode: median seconds}}``, rounds interleaved."""
+    """``{(width, batch): {mode: [seconds per call, one per round]}}``, rounds interleaved."""
     rng = np.random.default_rng(0)
     data = {(w, b): rng.normal(size=(b, 2)) for w, b in cases}
     times: dict = {case: {m: [] for m in MODES} for case in cases}
@@ -92,7 +94,7 @@ def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float)
                 with mode(m):
                     call = lambda tape=tape, X=X, theta=theta: tape.grad_batch(X, params=theta)  # noqa: E731
                     times[case][m].append(seconds_per_call(call, budget))
-    return {case: {m: statistics.median(t) for m, t in row.items()} for case, row in times.items()}
+    return times
 
 
 def check_equal(tapes: dict) -> None:
@@ -108,16 +110,26 @@ def check_equal(tapes: dict) -> None:
     print("gradients: equal in every mode")
 
 
+def paired(over: list[float], under: list[float]) -> float:
+    """The median of the rounds' ratios ``over[r] / under[r]``: both were timed in the
+    same round, moments apart, so a change in the machine's load between rounds cancels."""
+    return statistics.median(a / b for a, b in zip(over, under))
+
+
 def show(title: str, result: dict) -> list[float]:
     print(f"\n{title}")
     print(f"{'width':>5} {'batch':>6} {'one ms':>9} {'tape ms':>9} {'all ms':>9} "
           f"{'tape/one':>9} {'all/one':>8}")  # fmt: skip
     ratios = []
     for (w, b), row in result.items():
-        one, tape, every = (row[m] for m in MODES)
-        ratios.append(tape / one)
+        one, tape, every = (statistics.median(row[m]) for m in MODES)
+        tape_one, every_one = (
+            paired(row["tape"], row["one thread"]),
+            paired(row["all threads"], row["one thread"]),
+        )
+        ratios.append(tape_one)
         print(f"{w:5} {b:6} {one * 1e3:9.3f} {tape * 1e3:9.3f} {every * 1e3:9.3f} "
-              f"{tape / one:8.2f}x {every / one:7.2f}x")  # fmt: skip
+              f"{tape_one:8.2f}x {every_one:7.2f}x")  # fmt: skip
     return ratios
 
 
