@@ -107,3 +107,51 @@ def test_gradients_are_the_scalar_engines_on_either_path(monkeypatch, parallel_m
         outputs.append(out.data)
     np.testing.assert_allclose(got.params, expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(got.output, outputs, rtol=1e-12)
+
+
+def test_fit_on_the_layers_tape_multiplies_on_one_thread_and_restores_the_count(monkeypatch):
+    from microgradx.nn import fit, make_moons
+    from microgradx.tape import stack
+
+    seen = []
+    real = stack.product
+
+    def spy(a, b, out=None):
+        seen.append(blas_threads())
+        return real(a, b, out=out)
+
+    monkeypatch.setattr(stack, "product", spy)
+    X, y = make_moons(200, seed=0)  # 200·64·64 multiply-adds per product: BLAS would split
+    model = MLP(2, [64, 64, 1], seed=0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        history = fit(model, X, y, epochs=2, progress=False)
+        assert blas_threads() == 2
+    assert history.info["backend"] == "tape"
+    # a step: 3 forward, 3 for ∂W, 1 for ∂H (the one-unit layer broadcasts instead)
+    assert len(seen) == 2 * (3 + 3 + 1) and set(seen) == {1}
+
+
+def test_the_layers_tape_hands_large_products_the_threads_back(monkeypatch):
+    from microgradx.tape import stack
+
+    monkeypatch.setattr(blas, "PARALLEL_MACS", 1)  # every product counts as large
+    seen = []
+    real = np.matmul
+
+    def spy(a, b, out=None):
+        seen.append(blas_threads())
+        return real(a, b, out=out)
+
+    st = stack.dense_stack(
+        2, [stack.DenseSpec(2, 64, "relu", None), stack.DenseSpec(64, 1, None, None)]
+    )
+    theta = np.random.default_rng(0).normal(size=st.n_params)
+    X = np.random.default_rng(1).normal(size=(300, 2))
+    monkeypatch.setattr(blas.np, "matmul", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        run = st.forward(X, theta)
+        expected = np.maximum(
+            X @ theta[:192].reshape(64, 3)[:, :2].T + theta[:192].reshape(64, 3)[:, 2], 0
+        )
+        np.testing.assert_allclose(run.saved[0][3], expected, rtol=1e-12)
+    assert seen and set(seen) == {2}  # each product on the threads the pass started with

@@ -75,9 +75,10 @@ def one_thread(rows: int, layers: Iterable[tuple[int, int]]) -> Iterator[None]:
             _before = 1
 
 
-def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for 2-D arrays, on every BLAS thread the pass started with if it is large."""
+def product(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` for 2-D arrays (into ``out`` if given), on every BLAS thread the pass
+    started with if it is large."""
     if _before > 1 and a.shape[0] * a.shape[1] * b.shape[1] >= PARALLEL_MACS:
         with _controller().limit(limits=_before):
-            return a @ b
-    return a @ b
+            return a @ b if out is None else np.matmul(a, b, out=out)
+    return a @ b if out is None else np.matmul(a, b, out=out)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ops import OPS
+from .blas import one_thread, product
 from .compiler import Linear
 
 __all__ = ["DenseSpec", "DenseStack", "StackRun", "dense_stack"]
@@ -69,6 +70,8 @@ class DenseStack:
 
     def __init__(self, program: list[Linear], n_inputs: int, n_params: int) -> None:
         self.program, self.n_inputs, self.n_params = program, n_inputs, n_params
+        # (inputs, outputs) of each layer: how many threads BLAS would split a pass into
+        self._layers = [ins.weights.shape[::-1] for ins in program]
         # work arrays by (layer, role, shape), reused from step to step: fresh arrays of
         # megabytes each step are handed back to the operating system and faulted in
         # again, which costs a third of a step of a 256-wide layer over 1,000 rows
@@ -96,13 +99,13 @@ class DenseStack:
         saved = []
         H = X
         last = len(self.program) - 1
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_thread(len(X), self._layers):  # one BLAS thread
             for k, ins in enumerate(self.program):
                 W = ins.gather_weights(params)
                 if k < last:  # the outputs (returned) are a fresh array
-                    Z = np.matmul(H, W.T, out=self._buffer(k, "Z", (len(H), len(W))))
+                    Z = product(H, W.T, out=self._buffer(k, "Z", (len(H), len(W))))
                 else:
-                    Z = H @ W.T
+                    Z = product(H, W.T)
                 Z += ins.gather_bias(params)
                 if ins.act is None:
                     A = Z
@@ -123,7 +126,7 @@ class DenseStack:
         # the watched outputs' gradients, gathered as the runner gathers columns
         dA = np.zeros(seeds.shape)
         dA += seeds
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_thread(len(seeds), self._layers):
             for k in range(len(self.program) - 1, -1, -1):
                 ins = self.program[k]
                 H, W, Z, A = saved[k]
@@ -136,7 +139,7 @@ class DenseStack:
                     np.copyto(dZ, 0.0, where=np.less_equal(A, 0.0))
                 else:
                     dZ = dA * ins.act.np_df(A, Z, *_extra(ins))[0]
-                dW = np.matmul(dZ.T, H, out=self._buffer(k, "dW", W.shape))
+                dW = product(dZ.T, H, out=self._buffer(k, "dW", W.shape))
                 ins.add_weights(grads, dW)
                 ins.add_bias(grads, np.ones(len(dZ)) @ dZ)  # column sums, one BLAS pass
                 if k:  # the inputs' gradient is not needed
@@ -144,7 +147,7 @@ class DenseStack:
                     if len(W) == 1:
                         dA = np.multiply(dZ, W, out=dH)
                     else:
-                        dA = np.matmul(dZ, W, out=dH)
+                        dA = product(dZ, W, out=dH)
         return StackGrads(grads)
 
 
