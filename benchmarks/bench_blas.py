@@ -3,8 +3,10 @@
     python benchmarks/bench_blas.py            # or: make bench
     python benchmarks/bench_blas.py --quick    # small workloads, few rounds
 
-The workload is ``tape.grad_batch(X)`` (forward and backward) of a tape compiled
-from one sample's score of ``MLP(2, [w, w, 1])``, for widths w = 16, 64, 256 and
+The workload is one forward and backward pass over a batch of ``MLP(2, [w, w, 1])``,
+by each of the two tapes: ``traced``, ``tape.grad_batch(X)`` of the tape compiled from
+one sample's score, and ``layers``, the tape ``fit`` writes from the model's layers
+(:func:`microgradx.nn.tape_training.structure_tape`); for widths w = 16, 64, 256 and
 batches of 10, 100, 1,000 rows, and one large case, w = 960 on 5,000 rows, whose
 middle layer is a product of 4.6·10⁹ multiply-adds (above
 ``microgradx.tape.blas.PARALLEL_MACS``, so it runs on every thread). Each cell is
@@ -25,6 +27,7 @@ at most 1.2x its one-thread time on every workload.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -38,20 +41,28 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import microgradx
 from microgradx import Value
 from microgradx.nn import MLP
+from microgradx.nn.tape_training import structure_tape
 from microgradx.tape import blas
 
 TARGET = 1.2
 MODES = ("one thread", "tape", "all threads")
+KINDS = ("traced", "layers")  # the tape compiled from a graph; the one fit writes from an MLP
 
 
-def tape_for(width: int) -> tuple[microgradx.Tape, np.ndarray]:
-    """The tape of one sample's score of MLP(2, [width, width, 1]) and its weights as an
-    array (passed to every call, as training does, instead of read from the Values)."""
+def pass_for(kind: str, width: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Forward and backward over a batch ``X`` for MLP(2, [width, width, 1]), returning
+    ∂(Σ scores)/∂θ, with the weights as an array (passed to every call, as training does):
+    ``traced``, the tape compiled from one sample's score (``tape.grad_batch``), or
+    ``layers``, the tape ``fit`` writes from the model's layers."""
     model = MLP(2, [width, width, 1], activation="relu", seed=0)
-    x = [Value(0.0, "x0"), Value(0.0, "x1")]
     params = model.parameters()
-    tape = microgradx.compile(model(x), inputs=x, params=params)
-    return tape, np.array([p.data for p in params])
+    theta = np.array([p.data for p in params])
+    if kind == "traced":
+        x = [Value(0.0, "x0"), Value(0.0, "x1")]
+        tape = microgradx.compile(model(x), inputs=x, params=params)  # type: ignore[arg-type]
+        return lambda X: tape.grad_batch(X, params=theta).params
+    stack = structure_tape(model)
+    return lambda X: stack.backward(stack.forward(X, theta), np.ones((len(X), 1))).params
 
 
 @contextmanager
@@ -82,17 +93,17 @@ def seconds_per_call(call: Callable[[], object], budget: float = 0.05) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float) -> dict:
-    """``{(width, batch): {mode: [seconds per call, one per round]}}``, rounds interleaved."""
+def table(cases: list[tuple[str, int, int]], tapes: dict, rounds: int, budget: float) -> dict:
+    """``{(tape, width, batch): {mode: [seconds per call, one per round]}}``, interleaved."""
     rng = np.random.default_rng(0)
-    data = {(w, b): rng.normal(size=(b, 2)) for w, b in cases}
+    data = {(k, w, b): rng.normal(size=(b, 2)) for k, w, b in cases}
     times: dict = {case: {m: [] for m in MODES} for case in cases}
     for r in range(rounds):
         for case in cases:
-            (tape, theta), X = tapes[case[0]], data[case]
+            run, X = tapes[case[:2]], data[case]
             for m in MODES if r % 2 == 0 else MODES[::-1]:  # no mode always first
                 with mode(m):
-                    call = lambda tape=tape, X=X, theta=theta: tape.grad_batch(X, params=theta)  # noqa: E731
+                    call = functools.partial(run, X)
                     times[case][m].append(seconds_per_call(call, budget))
     return times
 
@@ -100,11 +111,11 @@ def table(cases: list[tuple[int, int]], tapes: dict, rounds: int, budget: float)
 def check_equal(tapes: dict) -> None:
     """Every mode gives the same gradients (the thread count changes only the speed)."""
     X = np.random.default_rng(1).normal(size=(50, 2))
-    for tape, theta in tapes.values():
+    for run in tapes.values():
         results = []
         for m in MODES:
             with mode(m):
-                results.append(tape.grad_batch(X, params=theta).params)
+                results.append(run(X))
         for other in results[1:]:
             np.testing.assert_allclose(other, results[0], rtol=1e-10, atol=1e-12)
     print("gradients: equal in every mode")
@@ -118,17 +129,17 @@ def paired(over: list[float], under: list[float]) -> float:
 
 def show(title: str, result: dict) -> list[float]:
     print(f"\n{title}")
-    print(f"{'width':>5} {'batch':>6} {'one ms':>9} {'tape ms':>9} {'all ms':>9} "
+    print(f"{'tape':>6} {'width':>5} {'batch':>6} {'one ms':>9} {'tape ms':>9} {'all ms':>9} "
           f"{'tape/one':>9} {'all/one':>8}")  # fmt: skip
     ratios = []
-    for (w, b), row in result.items():
+    for (k, w, b), row in result.items():
         one, tape, every = (statistics.median(row[m]) for m in MODES)
         tape_one, every_one = (
             paired(row["tape"], row["one thread"]),
             paired(row["all threads"], row["one thread"]),
         )
         ratios.append(tape_one)
-        print(f"{w:5} {b:6} {one * 1e3:9.3f} {tape * 1e3:9.3f} {every * 1e3:9.3f} "
+        print(f"{k:>6} {w:5} {b:6} {one * 1e3:9.3f} {tape * 1e3:9.3f} {every * 1e3:9.3f} "
               f"{tape_one:8.2f}x {every_one:7.2f}x")  # fmt: skip
     return ratios
 
@@ -140,10 +151,10 @@ def main(quick: bool, rounds: int) -> None:
     if not blas_libs:
         sys.exit("threadpoolctl finds no BLAS library: nothing to measure")
     widths, batches = ((16, 64), (10, 100)) if quick else ((16, 64, 256), (10, 100, 1000))
-    cases = [(w, b) for w in widths for b in batches]
+    cases = [(k, w, b) for k in KINDS for w in widths for b in batches]
     if not quick:
-        cases.append((960, 5000))  # a product of 4.6e9 multiply-adds: all threads
-    tapes = {w: tape_for(w) for w in {w for w, _ in cases}}
+        cases += [(k, 960, 5000) for k in KINDS]  # a product of 4.6e9 multiply-adds: all threads
+    tapes = {(k, w): pass_for(k, w) for k, w, _ in cases}
     check_equal(tapes)
     budget = 0.01 if quick else 0.05  # seconds of calls per measurement
     quiet = table(cases, tapes, rounds, budget)

@@ -88,8 +88,14 @@ def test_blas_benchmark_checks_its_gradients_and_prints_both_tables():
     assert "gradients: equal in every mode" in out
     assert "as the machine is" in out and "with a second core busy" in out
     assert "tape/one" in out and "under load the tape takes at most" in out
-    rows = [line.split() for line in out.splitlines() if line[:6].strip() in ("16", "64")]
-    assert len(rows) == 2 * 4  # 2 widths × 2 batches, in both tables
+    rows = [
+        line.split() for line in out.splitlines() if line.split()[:1] in (["traced"], ["layers"])
+    ]
+    # both tapes × 2 widths × 2 batches, in both tables
+    assert sorted({(r[0], r[1], r[2]) for r in rows}) == sorted(
+        (k, w, b) for k in ("layers", "traced") for w in ("16", "64") for b in ("10", "100")
+    )
+    assert len(rows) == 2 * 8
 
 
 def test_stepper_benchmark_prints_its_table():
