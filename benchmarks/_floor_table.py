@@ -65,7 +65,11 @@ class Value:
         return Value(RELU.f(self.data), RELU, (self,))
 
     def backward(self) -> None:
-        """The floor's walk, then the chain rule with the local derivatives from the row."""
+        """The floor's walk, then the chain rule with the local derivatives from the row.
+
+        The walk is the floor's, line for line (not imported: each floor is one file that
+        runs on its own), so that the two floors differ only in the table.
+        """
         order: list[Value] = []
         visited = {self}
         path = [self]

@@ -114,7 +114,10 @@ def main() -> None:
     args = parser.parse_args()
     readme = args.readme.read_text(encoding="utf-8") if args.readme else None
     if readme is not None:
-        regenerate(readme, {})  # unknown markers are refused before an hour of benchmarks
+        try:  # unknown markers are refused before the benchmarks run, not after
+            regenerate(readme, {})
+        except ValueError as error:
+            sys.exit(f"{args.readme}: {error}")
     outputs = {}
     for name in args.only or BENCHMARKS:
         print(f"\n$ {' '.join(command(name, args.quick))}", flush=True)
