@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import overload
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -185,8 +185,21 @@ def _backward_pass(output: Value, wanted: set[Value]) -> dict[Value, Grad]:
     return found
 
 
+class ChainTerm(NamedTuple):
+    """One product of the chain rule as :func:`chain_rule_numbers` adds it:
+    ``∂f/∂child += ∂f/∂node · ∂node/∂child``, with the sum before and after."""
+
+    node: Value  # the user whose rule runs
+    child: Value  # its operand, which receives
+    upstream: float  # ∂f/∂node
+    local: float  # ∂node/∂child
+    part: float  # upstream · local (exactly 0 for an input the op switches off)
+    before: float | None  # ∂f/∂child before this term (None: its first)
+    after: float  # ∂f/∂child after it
+
+
 def chain_rule_numbers(
-    output: Value, term: Callable[[Value, float, Value, float, float], None] | None = None
+    output: Value, term: Callable[[ChainTerm], None] | None = None
 ) -> dict[Value, float]:
     """∂output/∂v for every v below ``output``: ``backward()``'s chain rule on numbers,
     into a dict (no ``.grad`` changes).
@@ -194,17 +207,17 @@ def chain_rule_numbers(
     The same step as :meth:`Value._backward` (:func:`~microgradx.engine.chain_rule`),
     summed into ``grads[v]`` instead of ``v.grad``; a node's sum is complete when it is
     reached, since every user comes before it in reverse topological order.
-    ``term(node, upstream, child, local, part)``, if given, sees each product
-    ``part`` = ∂f/∂node · ∂node/∂child as it is added (the lesson's captions, the
-    exercises); ``part`` is exactly 0 for an input the op switches off.
+    ``term``, if given, sees each :class:`ChainTerm` as it is added (the lesson's
+    captions, the exercises).
     """
     grads: dict[Value, float] = {output: 1.0}
     for node in topological_order(output, reverse=True, leaves=False):
         upstream = grads[node]
         for child, local, part in chain_rule(node, upstream):
-            grads[child] = grads.get(child, 0.0) + part
+            before = grads.get(child)
+            after = grads[child] = (0.0 if before is None else before) + part
             if term is not None:
-                term(node, upstream, child, local, part)
+                term(ChainTerm(node, child, upstream, local, part, before, after))
     return grads
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 from ._report import RowsReport, text_table
-from .autodiff import chain_rule_numbers
+from .autodiff import ChainTerm, chain_rule_numbers
 from .engine import Value
 from .viz.names import Namer, caller_names
 
@@ -143,8 +143,8 @@ def true_gradients(
     names = node_names(output) if names is None else names
     terms: dict[Value, list[Term]] = {output: []}
 
-    def keep(node: Value, upstream: float, child: Value, local: float, part: float) -> None:
-        terms.setdefault(child, []).append(Term(names[node], upstream, local))
+    def keep(t: ChainTerm) -> None:
+        terms.setdefault(t.child, []).append(Term(names[t.node], t.upstream, t.local))
 
     return chain_rule_numbers(output, keep), terms
 

@@ -77,6 +77,22 @@ def test_final_frame_equals_backward_and_changes_no_grad(name):
     assert len(frames) == 1 + sum(1 for v in topological_order(root) if v.children)
 
 
+def test_a_switched_off_input_is_captioned_with_the_exact_zero_it_receives():
+    # relu below 0 passes exactly 0, even from an infinite upstream gradient (IEEE would
+    # give inf · 0 = nan): the caption shows the 0 that is added, and the sum stays 0
+    x = Value(-1.0, "x")
+    r = x.relu()
+    r.label = "r"
+    f = r * Value(math.inf, "k")
+    f.label = "f"
+    frames = backward_steps(f)
+    caption = frames[-1].caption
+    assert "∂f/∂x = ∂f/∂r · ∂r/∂x = inf · 0 = 0" in caption and "nan" not in caption
+    assert frames[-1].grads[x] == 0.0
+    f.backward()
+    assert x.grad == 0.0  # what backward gives, too
+
+
 def test_reused_value_caption_shows_the_sum():
     x = Value(3.0, "x")
     y = Value(2.0, "y")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._compat import rename_options
-from ..autodiff import chain_rule_numbers
+from ..autodiff import ChainTerm, chain_rule_numbers
 from ..engine import Value, type_name
 from ..graph import count_nodes, topological_order
 from ..ops import OPS
@@ -116,24 +116,12 @@ def check_delay(delay: object) -> float:
 # --- the frames ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Term:
-    """One product of the chain rule: ∂f/∂user · ∂user/∂child, added to ∂f/∂child."""
-
-    user: Value
-    child: Value
-    upstream: float  # ∂f/∂user
-    local: float  # ∂user/∂child
-    before: float | None  # ∂f/∂child before this term (None: first term)
-    after: float  # ∂f/∂child after it
-
-
 @dataclass
 class BackwardFrame:
     """One backward frame: the node whose rule runs (None: the start) and its terms."""
 
     node: Value | None
-    terms: list[Term] = field(default_factory=list)
+    terms: list[ChainTerm] = field(default_factory=list)  # as chain_rule_numbers adds them
 
 
 @dataclass
@@ -196,16 +184,14 @@ class Lesson:
         for t in frame.terms:
             chain = (
                 f"∂{out}/∂{name(node)} · ∂{name(node)}/∂{name(t.child)} "
-                f"= {self.num(t.upstream)} · {self.num(t.local)} = "
-                f"{self.num(t.local * t.upstream)}"
+                f"= {self.num(t.upstream)} · {self.num(t.local)} = {self.num(t.part)}"
             )
             if t.before is None:
                 lines.append(f"∂{out}/∂{name(t.child)} = {chain}")
             else:
                 lines.append(
                     f"∂{out}/∂{name(t.child)} += {chain}; "
-                    f"sum {self.num(t.before)} + {self.num(t.local * t.upstream)} = "
-                    f"{self.num(t.after)}"
+                    f"sum {self.num(t.before)} + {self.num(t.part)} = {self.num(t.after)}"
                 )
         return "\n".join(lines)
 
@@ -243,16 +229,11 @@ def lesson(root: Value, options: dict[str, Any], bound: dict[int, str], forward:
     order = topological_order(root)
     namer = Namer(root, bound, order)
     frames = [BackwardFrame(None)]
-    sums: dict[Value, float] = {root: 1.0}
 
-    def term(node: Value, upstream: float, child: Value, local: float, part: float) -> None:
-        if frames[-1].node is not node:
-            frames.append(BackwardFrame(node))
-        before = sums.get(child)
-        # the sum chain_rule_numbers has just formed, in the same order of additions
-        after = (0.0 if before is None else before) + part
-        sums[child] = after
-        frames[-1].terms.append(Term(node, child, upstream, local, before, after))
+    def term(t: ChainTerm) -> None:  # a frame per node whose rule runs, with its terms
+        if frames[-1].node is not t.node:
+            frames.append(BackwardFrame(t.node))
+        frames[-1].terms.append(t)
 
     grads = chain_rule_numbers(root, term)
     return Lesson(root, opts, namer, order, forward, grads, frames)

@@ -137,8 +137,8 @@ def page_data(lesson: Lesson, delay: float, quiz: bool) -> dict[str, Any]:
     for frame in lesson.backward:
         for t in frame.terms:
             terms.setdefault(t.child, []).append(
-                [index[t.user], _number(t.upstream), _number(t.local), num(t.upstream),
-                 num(t.local), frame_of[t.user]]
+                [index[t.node], _number(t.upstream), _number(t.local), num(t.upstream),
+                 num(t.local), frame_of[t.node]]
             )  # fmt: skip
     ops = {}
     nodes = []
