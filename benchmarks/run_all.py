@@ -46,6 +46,10 @@ BLOCK = re.compile(
     r"(?P<start><!-- bench: (?P<name>[\w.]+) -->\n)(?P<body>.*?)(?P<end><!-- end bench -->)",
     re.S,
 )
+START = re.compile(r"<!-- bench: [\w.]+ -->\n")
+END = re.compile(r"<!-- end bench -->")
+# anything that looks like a marker, however spelled: each must be one of the two above
+LOOSE = re.compile(r"<!--\s*(?:end\s*)?bench\b", re.I)
 
 
 def command(name: str, quick: bool = False) -> list[str]:
@@ -79,6 +83,7 @@ def regenerate(readme: str, outputs: dict[str, str], quick: bool = False) -> tup
     Returns the new text and the names replaced. A marker naming no benchmark is a
     ``ValueError`` (a typo would otherwise leave stale figures in place for good).
     """
+    check_markers(readme)
     unknown = sorted({m["name"] for m in BLOCK.finditer(readme)} - set(BENCHMARKS))
     if unknown:
         raise ValueError(f"the README marks blocks for unknown benchmarks: {', '.join(unknown)}")
@@ -94,12 +99,48 @@ def regenerate(readme: str, outputs: dict[str, str], quick: bool = False) -> tup
     return BLOCK.sub(fill, readme), replaced
 
 
-def write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing."""
+def check_markers(readme: str) -> None:
+    """``ValueError`` unless every marker is spelled exactly and the blocks pair one to one,
+    start then end, none inside another: a stray marker would make a block swallow the
+    text up to the next block's end."""
+    marks = sorted(
+        [(m.start(), "start") for m in START.finditer(readme)]
+        + [(m.start(), "end") for m in END.finditer(readme)]
+    )
+    loose = [m.start() for m in LOOSE.finditer(readme)]
+    misspelled = sorted(set(loose) - {at for at, _ in marks})
+    if misspelled:
+        line = readme.count("\n", 0, misspelled[0]) + 1
+        raise ValueError(
+            f"line {line}: a bench marker not spelled '<!-- bench: NAME -->' (then a new "
+            "line) or '<!-- end bench -->'"
+        )
+    for k, (at, kind) in enumerate(marks):
+        if kind != ("start" if k % 2 == 0 else "end"):
+            line = readme.count("\n", 0, at) + 1
+            raise ValueError(f"line {line}: a bench block's markers do not pair (start, end)")
+    if len(marks) % 2:
+        line = readme.count("\n", 0, marks[-1][0]) + 1
+        raise ValueError(f"line {line}: a bench block is not closed with '<!-- end bench -->'")
+
+
+def read_readme(path: Path) -> tuple[str, str]:
+    """The README's text with ``\\n`` line ends, and the line end it uses."""
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    return raw.replace("\r\n", "\n"), newline
+
+
+def write_whole(path: Path, text: str, newline: str = "\n") -> None:
+    """Write ``text`` to ``path`` (a link: to the file it names) through a temporary file
+    and a rename: all or nothing, with the file's line ends and permissions kept."""
+    path = path.resolve()
+    mode = path.stat().st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.replace("\n", newline).encode("utf-8"))
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -112,11 +153,15 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="these benchmarks")
     parser.add_argument("--readme", type=Path, help="regenerate this README's marked blocks")
     args = parser.parse_args()
-    readme = args.readme.read_text(encoding="utf-8") if args.readme else None
-    if readme is not None:
-        try:  # unknown markers are refused before the benchmarks run, not after
-            regenerate(readme, {})
-        except ValueError as error:
+    readme, newline = None, "\n"
+    if args.readme is not None:  # a README that cannot be written is refused before the run
+        try:
+            readme, newline = read_readme(args.readme)
+            real = args.readme.resolve()
+            if not (real.stat().st_mode & 0o200 and os.access(real, os.W_OK)):
+                raise PermissionError("it is read-only")  # even for root: it was made so
+            regenerate(readme, {})  # bad markers too
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             sys.exit(f"{args.readme}: {error}")
     outputs = {}
     for name in args.only or BENCHMARKS:
@@ -124,7 +169,7 @@ def main() -> None:
         outputs[name] = run(name, args.quick)
     if readme is not None:
         new, replaced = regenerate(readme, outputs, args.quick)
-        write_whole(args.readme, new)
+        write_whole(args.readme, new, newline)
         print(f"\n{args.readme}: regenerated {len(replaced)} block(s): {', '.join(replaced)}")
 
 

@@ -170,3 +170,42 @@ def test_run_all_writes_the_readme_block_and_refuses_a_failed_run(tmp_path):
     assert "unknown benchmarks: bench_typo.py" in refused.stderr
     assert "import numpy" not in refused.stdout  # refused before running anything
     assert readme.read_text() == "<!-- bench: bench_typo.py -->\n<!-- end bench -->\n"
+
+
+@pytest.mark.parametrize(
+    "readme",
+    [
+        # a forgotten end marker: the block would swallow the prose up to the next block's end
+        "<!-- bench: bench_import.py -->\nold\n## Prose\n<!-- bench: bench_blas.py -->\n"
+        "old\n<!-- end bench -->\n",
+        "<!-- bench: bench_import.py -->\nold\n<!-- end bench-->\n",  # misspelled end
+        "<!--bench: bench_import.py-->\n<!-- end bench -->\n",  # misspelled start
+        "<!-- bench: bench_blas.py -->\n<!-- bench: bench_import.py -->\n<!-- end bench -->\n"
+        "<!-- end bench -->\n",  # nested
+        "<!-- bench: bench_import.py -->\nnever closed\n",
+    ],
+)
+def test_regenerate_refuses_markers_that_do_not_pair(readme):
+    with pytest.raises(ValueError, match=r"^line \d+: a bench"):
+        _run_all().regenerate(readme, {"bench_import.py": "new"})
+
+
+def test_run_all_keeps_the_readmes_line_ends_mode_and_link_and_refuses_a_read_only_one(tmp_path):
+    target = tmp_path / "real.md"
+    target.write_bytes(b"a\r\n<!-- bench: bench_import.py -->\r\n<!-- end bench -->\r\nb\r\n")
+    target.chmod(0o664)
+    link = tmp_path / "README.md"
+    link.symlink_to(target)
+    done = regenerate_import_block(link)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and oct(target.stat().st_mode & 0o777) == "0o664"
+    data = target.read_bytes()
+    assert b"import numpy" in data and data.count(b"\n") == data.count(b"\r\n")  # CRLF kept
+    before = target.read_bytes()
+    target.chmod(0o444)
+    refused = regenerate_import_block(link)
+    assert refused.returncode != 0 and "read-only" in refused.stderr
+    assert "Traceback" not in refused.stderr and "import numpy" not in refused.stdout
+    assert target.read_bytes() == before
+    missing = regenerate_import_block(tmp_path / "nope.md")
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
