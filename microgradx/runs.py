@@ -194,10 +194,10 @@ def train_toy(
     """
     if dataset not in nn.DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(nn.DATASETS)}")
-    positive_int("samples", samples, MAX_SAMPLES)
-    check_epochs(epochs)
+    samples = positive_int("samples", samples, MAX_SAMPLES)  # Python ints: they are saved
+    epochs = check_epochs(epochs)
     if batch_size is not None:
-        positive_int("batch_size", batch_size)
+        batch_size = positive_int("batch_size", batch_size)
     _check_number("l2", l2)
     _check_number("lr", lr)
     check_backend(backend)

@@ -48,3 +48,33 @@ def test_numpy_ints_are_sizes_too():
     layer = nn.Layer(np.int64(3), np.int32(2))
     assert (layer.nin, layer.nout) == (3, 2) and type(layer.nin) is int
     assert nn.StepLR(nn.SGD([nn.Neuron(1).b]), step_size=np.int64(2)).step_size == 2
+
+
+def test_numpy_int_arguments_train_save_and_replay_as_python_ints(tmp_path):
+    X, y = nn.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    history = nn.fit(model, X, y, epochs=np.int64(2), batch_size=np.int64(5),
+                     early_stopping=np.int64(3), validation=(X, y), record_every=np.int64(1),
+                     progress=False)  # fmt: skip
+    assert history.info["batch_size"] == 5 and type(history.info["batch_size"]) is int
+    history.save(tmp_path / "h.json")  # numpy ints are not JSON: they must not be kept
+    assert nn.History.load(tmp_path / "h.json").info["batch_size"] == 5
+    page = history.replay(X, y, sample=np.int64(1), max_bytes=np.int64(10_000_000))
+    assert '"sample":1' in page.html.replace(" ", "")
+    with pytest.raises(ValueError, match="max_bytes must be a positive int, got True"):
+        history.replay(X, y, max_bytes=True)
+
+
+def test_a_run_with_numpy_ints_writes_its_files(tmp_path):
+    from microgradx.runs import train_toy
+
+    run = train_toy(tmp_path / "run", samples=np.int64(30), epochs=np.int64(2),
+                    batch_size=np.int64(10), progress=False)  # fmt: skip
+    assert (tmp_path / "run" / "history.json").exists() and run.history.info["batch_size"] == 10
+
+
+def test_draw_options_keep_max_nodes_as_an_int():
+    from microgradx.viz.options import DrawOptions
+
+    opts = DrawOptions(max_nodes=np.int64(50))
+    assert opts.max_nodes == 50 and type(opts.max_nodes) is int

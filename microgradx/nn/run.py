@@ -172,7 +172,7 @@ def _set_up(
             raise ValueError("validation must be a pair (X_val, y_val)") from None
         Xv, yv = _check_data(model, Xv, yv, "validation X")
         val = (Xv, make_task(loss, model, yv))
-    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+    if isinstance(early_stopping, (int, np.integer)) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise ValueError(

@@ -137,6 +137,8 @@ def fit(
     mode and is left in evaluation mode (``model.eval()``) when ``fit`` returns.
     """
     _check_arguments(model, backend, epochs, batch_size, l2, tol, record_every, grad_norm_every)
+    epochs = int(epochs)  # a numpy int is accepted, and kept as a Python int (history files)
+    batch_size = None if batch_size is None else int(batch_size)
     run = _set_up(model, X, y, loss, optimizer, batch_size, lr, validation, early_stopping,
                   callbacks, seed, backend)  # fmt: skip
     history = History(

@@ -55,7 +55,7 @@ class DrawOptions:
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not _is_int(self.precision) or not 0 <= self.precision <= 17:
             raise ValueError(f"precision must be an int from 0 to 17, got {self.precision!r}")
-        positive_int("max_nodes", self.max_nodes)
+        object.__setattr__(self, "max_nodes", positive_int("max_nodes", self.max_nodes))
         depth_ok = _is_int(self.collapse) and self.collapse > 0
         if not isinstance(self.collapse, bool) and not depth_ok:
             raise ValueError(

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import positive_int
 from ..engine import Value
 from .lesson import DEFAULT_MAX_BYTES
 from .page import HtmlPage, _static, fill_page, script_json
@@ -114,8 +115,14 @@ def replay(
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != model.nin or len(X) != len(y) or not len(X):
         raise ValueError(f"X must have shape (n, {model.nin}) and y n labels; got {X.shape}")
-    if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(X):
+    if (
+        isinstance(sample, bool)
+        or not isinstance(sample, (int, np.integer))
+        or not 0 <= sample < len(X)
+    ):
         raise ValueError(f"sample must be a row of X, 0 to {len(X) - 1}; got {sample!r}")
+    sample = int(sample)  # kept in the page's data
+    max_bytes = positive_int("max_bytes", max_bytes)
     delay = check_delay(delay)
     work = copy.deepcopy(model)  # the trained model keeps its weights
     work.eval()
