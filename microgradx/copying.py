@@ -100,9 +100,16 @@ def _renewed(node: _Node, children: tuple[Any, ...]) -> _Node:
     """A new node of ``node``'s class with all its fields, but ``children`` as operands."""
     new = _allocate(type(node))
     for name in _slots(type(node)):
-        setattr(new, name, getattr(node, name))
+        value = getattr(node, name, _UNSET)  # a subclass's slot may never have been set
+        if value is not _UNSET:
+            setattr(new, name, value)
+    if hasattr(node, "__dict__"):  # a subclass without __slots__ keeps its fields there
+        new.__dict__.update(node.__dict__)
     new.children = children
     return new
+
+
+_UNSET = object()
 
 
 def _leaf_from_fields(

@@ -151,3 +151,27 @@ def test_pickles_that_name_the_engine_module_still_load():
     # the same leaf as pickled when the engine module rebuilt leaves itself
     older = fresh.replace(b"cmicrogradx.copying\n", b"cmicrogradx.engine\n")
     assert _fields(pickle.loads(older)) == (3.0, 0.5, "x", "", None, "", True, Value)
+
+
+def test_copies_of_subclasses_take_over_their_own_fields_set_or_not():
+    import copy
+
+    class Noted(Value):
+        __slots__ = ("note",)
+
+    class Free(Value):  # no __slots__: fields in a __dict__
+        pass
+
+    bare = Noted(1.0, "a")  # its note never set
+    twin = copy.copy(bare)
+    assert type(twin) is Noted and twin.data == 1.0 and not hasattr(twin, "note")
+    noted = Noted(2.0)
+    noted.note = "kept"
+    f = noted * 3.0
+    deep = copy.deepcopy(f)
+    leaf = deep.children[0]
+    assert leaf is not noted and leaf.note == "kept" and deep.data == 6.0
+    free = Free(4.0)
+    free.extra = [1]
+    dup = copy.copy(free)
+    assert type(dup) is Free and dup.extra == [1] and dup.data == 4.0
