@@ -9,10 +9,12 @@ through ``self`` (``self._make``, ``self.apply``), so this module sits below it.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .ops import OPS, Op, subscribe
+from .reals import to_float
 
 __all__ = ["TableMethods", "install"]
 
@@ -68,12 +70,26 @@ def _method_for(op: Op) -> Callable[..., Any]:
         if op.arity != 1:
             raise ValueError(f"op {name!r}: an extra number is supported for one operand only")
 
-        def with_arg(self: Value, arg: float | None = op.arg_default) -> Value:
-            if arg is None:
-                raise TypeError(f"{name}() needs its {op.arg_name}")
-            return self.apply(OPS[name], self, arg=arg)
+        arg_name, default = op.arg_name, op.arg_default
 
-        method, signature = with_arg, f"({op.arg_name}={op.arg_default!r})"
+        def with_arg(self: Value, *args: float, **named: float) -> Value:
+            # the number by position, or by its name: x.leaky_relu(0.1), x.leaky_relu(slope=0.1)
+            if len(args) + len(named) > 1 or set(named) - {arg_name}:
+                usage = f"x.{name}({arg_name}=…)"
+                raise TypeError(f"{name}() takes one number, its {arg_name}: {usage}")
+            arg = args[0] if args else named.get(arg_name, default)
+            if arg is None:
+                raise TypeError(f"{name}() needs its {arg_name}")
+            return self._make(OPS[name], (self,), to_float(arg))
+
+        either = inspect.Parameter.POSITIONAL_OR_KEYWORD  # what help() and inspect show
+        with_arg.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("self", either),
+                inspect.Parameter(arg_name, either, default=default),
+            ]
+        )
+        method, signature = with_arg, f"({arg_name}={default!r})"
     elif op.arity == 1:
 
         def unary(self: Value) -> Value:

@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 import microgradx as mx
-from microgradx import Value, nn
+from microgradx import OPS, Value, nn
 from microgradx.graph import topological_order
 
 
@@ -175,3 +175,20 @@ def test_copies_of_subclasses_take_over_their_own_fields_set_or_not():
     free.extra = [1]
     dup = copy.copy(free)
     assert type(dup) is Free and dup.extra == [1] and dup.data == 4.0
+
+
+def test_an_ops_extra_number_is_taken_by_position_or_by_its_name():
+    import inspect
+
+    x = Value(-2.0)
+    by_name, by_position = x.leaky_relu(slope=0.1), x.leaky_relu(0.1)
+    assert by_name.data == by_position.data == -0.2 and by_name.arg == 0.1
+    by_name.backward()
+    assert x.grad == 0.1  # d/dx of slope·x below 0
+    assert x.leaky_relu().arg == OPS["leaky_relu"].arg_default
+    assert "slope=" in OPS["leaky_relu"].usage
+    assert "slope" in str(inspect.signature(Value.leaky_relu))
+    with pytest.raises(TypeError, match=r"takes one number, its slope"):
+        x.leaky_relu(0.1, slope=0.2)
+    with pytest.raises(TypeError, match=r"takes one number, its slope"):
+        x.leaky_relu(alpha=0.2)
