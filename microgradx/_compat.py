@@ -21,6 +21,7 @@ __all__ = [
     "renamed_flag",
     "renamed_keywords",
     "renamed_message",
+    "renamed_names",
 ]
 
 P = ParamSpec("P")
@@ -68,6 +69,27 @@ def rename_options(
         )
         renamed[new] = renamed.pop(old)
     return renamed
+
+
+def renamed_names(module: str, renames: Mapping[str, tuple[str, Any]]) -> Callable[[str], Any]:
+    """A module's ``__getattr__`` for names it renamed: ``{old: (new name, object)}``.
+
+    ``module.OLD`` still gives the object, with a ``DeprecationWarning`` naming the new
+    name; any other missing name is an ``AttributeError`` as usual.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in renames:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        new, value = renames[name]
+        warnings.warn(
+            f"{module}.{name} is deprecated and will be removed; use {new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return value
+
+    return __getattr__
 
 
 def renamed_keywords(**renames: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -75,10 +75,30 @@ def test_fit_keeps_its_signature_and_refuses_an_unknown_backend_by_the_new_name(
         _moons_fit(engine="gpu")
 
 
-def test_the_old_constant_is_an_alias_of_the_new():
+def test_the_old_constants_give_the_new_with_a_warning():
+    from microgradx.nn import backends, train
+
     assert nn.BACKENDS == {"scalar": nn.scalar_loss_and_grads, "tape": nn.tape_loss_and_grads}
-    assert nn.ENGINES is nn.BACKENDS
-    assert render.ENGINES is render.LAYOUTS and "sfdp" in render.LAYOUTS
+    for module, new in ((nn, nn.BACKENDS), (backends, nn.BACKENDS), (render, render.LAYOUTS)):
+        old = r"ENGINES is deprecated .* use (BACKENDS|LAYOUTS)"
+        with pytest.warns(DeprecationWarning, match=old):
+            assert module.ENGINES is new
+    assert "sfdp" in render.LAYOUTS
+    with pytest.raises(AttributeError, match="no attribute 'ENGINE'"):
+        nn.ENGINE  # noqa: B018 - a typo is still an AttributeError
+    assert not hasattr(train, "ENGINES")  # nn.train re-exported it; the name lives in nn now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every public name reads without a warning
+        assert all(getattr(nn, name) is not None for name in nn.__all__)
+
+
+def test_the_old_module_is_an_attribute_of_nn_as_before():
+    import sys
+
+    sys.modules.pop("microgradx.nn.engines", None)
+    nn.__dict__.pop("engines", None)
+    with pytest.warns(DeprecationWarning, match="microgradx.nn.backends"):
+        assert nn.engines.ENGINES is nn.BACKENDS
 
 
 def test_a_history_saved_with_the_old_key_loads_with_the_new(tmp_path):

@@ -10,7 +10,6 @@
 
 from . import init
 from .backends import BACKENDS, scalar_loss_and_grads, tape_loss_and_grads
-from .backends import ENGINES as ENGINES  # deprecated alias of BACKENDS
 from .data import (
     DATASETS,
     augment,
@@ -44,7 +43,6 @@ __all__ = [
     "ACTIVATIONS",
     "BACKENDS",
     "DATASETS",
-    "ENGINES",
     "LOSSES",
     "MLP",
     "OPTIMIZERS",
@@ -90,3 +88,22 @@ __all__ = [
     "softmax",
     "tape_loss_and_grads",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The training back-ends' old names, with a ``DeprecationWarning``: ``nn.ENGINES`` is
+    ``nn.BACKENDS``; ``nn.engines`` is the module ``nn.backends`` (under its old name)."""
+    import warnings
+
+    if name == "ENGINES":
+        warnings.warn(
+            "microgradx.nn.ENGINES is deprecated and will be removed; use BACKENDS",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return BACKENDS
+    if name == "engines":
+        import importlib
+
+        return importlib.import_module(".engines", __name__)  # it warns as it loads
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

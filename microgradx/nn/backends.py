@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .._compat import renamed_names
 from ..engine import Value
 from ..engine import sum as value_sum
 from . import losses as L
@@ -26,7 +27,6 @@ from .task import LossFn
 
 __all__ = [
     "BACKENDS",
-    "ENGINES",
     "Backend",
     "check_backend",
     "scalar_loss_and_grads",
@@ -147,8 +147,8 @@ BACKENDS: dict[str, Backend] = {
     "scalar": scalar_loss_and_grads,
     "tape": tape_loss_and_grads,
 }
-#: Deprecated alias of :data:`BACKENDS` (the training back-ends were once "engines").
-ENGINES = BACKENDS
+# the training back-ends were once "engines": nn.backends.ENGINES still works, with a warning
+__getattr__ = renamed_names(__name__, {"ENGINES": ("BACKENDS", BACKENDS)})
 
 
 def check_backend(backend: object) -> str:

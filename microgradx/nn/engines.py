@@ -7,12 +7,20 @@ Importing this module still works and gives the same objects, with a
 import warnings
 
 from .backends import BACKENDS as BACKENDS
-from .backends import ENGINES as ENGINES
 from .backends import Backend as Backend
 from .backends import scalar_loss_and_grads as scalar_loss_and_grads
 from .backends import tape_loss_and_grads as tape_loss_and_grads
 
+ENGINES = BACKENDS
 Engine = Backend
+__all__ = [
+    "BACKENDS",
+    "ENGINES",
+    "Backend",
+    "Engine",
+    "scalar_loss_and_grads",
+    "tape_loss_and_grads",
+]
 
 warnings.warn(
     "microgradx.nn.engines is deprecated and will be removed; import microgradx.nn.backends "

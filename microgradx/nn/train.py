@@ -25,7 +25,6 @@ import numpy as np
 from .._compat import renamed_keywords
 from .._gc import paused
 from .backends import BACKENDS, scalar_loss_and_grads, tape_loss_and_grads
-from .backends import ENGINES as ENGINES  # deprecated alias of BACKENDS
 from .callbacks import EarlyStopping as EarlyStopping  # re-exported: fit's names, one place
 from .callbacks import _Progress
 from .history import History
@@ -41,7 +40,6 @@ from .task import LossFn, Task, make_task, predict
 
 __all__ = [
     "BACKENDS",
-    "ENGINES",
     "EarlyStopping",
     "History",
     "Task",

@@ -11,11 +11,10 @@ import math
 import shutil
 import subprocess
 
-from .._compat import renamed_keywords
+from .._compat import renamed_keywords, renamed_names
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "ENGINES",
     "INSTALL_GRAPHVIZ",
     "LAYOUTS",
     "GraphvizNotFoundError",
@@ -29,8 +28,8 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 #: Graphviz's layout programs; ``dot`` draws layered graphs, the others are faster on big ones.
 LAYOUTS = ("dot", "neato", "fdp", "sfdp", "twopi", "circo", "osage", "patchwork")
-#: Deprecated alias of :data:`LAYOUTS` (the layout programs were once "engines").
-ENGINES = LAYOUTS
+# the layout programs were once "engines": render.ENGINES still works, with a warning
+__getattr__ = renamed_names(__name__, {"ENGINES": ("LAYOUTS", LAYOUTS)})
 
 INSTALL_GRAPHVIZ = (
     "install Graphviz's dot program: sudo apt-get install graphviz (Debian/Ubuntu), "
