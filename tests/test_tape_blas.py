@@ -155,3 +155,48 @@ def test_the_layers_tape_hands_large_products_the_threads_back(monkeypatch):
         )
         np.testing.assert_allclose(run.saved[0][3], expected, rtol=1e-12)
     assert seen and set(seen) == {2}  # each product on the threads the pass started with
+
+
+OVERLAP = """
+import threading, time
+from threadpoolctl import threadpool_info
+import microgradx.tape.blas as blas
+
+def count():
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+real = blas._controller()
+
+class Slow:  # the real controller; thread A pauses between reading the count and limiting
+    lib_controllers = real.lib_controllers
+    def limit(self, limits):
+        if threading.current_thread().name == "A":
+            time.sleep(0.05)
+        return real.limit(limits=limits)
+
+blas._blas = Slow()
+first = count()  # numpy's default: the machine's cores
+inside = []
+def one_pass(start, hold):
+    time.sleep(start)
+    with blas.one_thread(1000, [(256, 256)]):
+        inside.append(blas._before)
+        time.sleep(hold)
+a = threading.Thread(target=one_pass, args=(0.0, 0.05), name="A")
+b = threading.Thread(target=one_pass, args=(0.01, 0.06), name="B")
+a.start(); b.start(); a.join(); b.join()
+print(first, inside, count())
+"""
+
+
+def test_passes_that_overlap_in_two_threads_leave_blas_as_they_found_it():
+    # B starts its pass while A is between reading the count (2) and limiting it; A ends
+    # last. A fresh interpreter, as a program that trains in two threads would be.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", OVERLAP], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    first = int(done.stdout.split()[0])
+    # each pass noted the first count to put back, and so it is once both have ended
+    assert done.stdout.strip() == f"{first} [{first}, {first}] {first}"

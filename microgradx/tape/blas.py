@@ -18,6 +18,7 @@ is respected: large products never use more threads than BLAS had before the pas
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,7 +36,10 @@ PARALLEL_MACS = 4_000_000_000
 SERIAL_MACS, SERIAL_ENTRIES = 65536 * 4, 2304 * 4
 
 _blas: Any = None  # threadpoolctl's controller of the BLAS libraries, made on first use
-_before = 1  # BLAS threads before the current pass (1 outside a pass)
+_lock = threading.Lock()  # guards the three below
+_active = 0  # passes running now, in any thread
+_before = 1  # BLAS threads before the first of them (1 outside a pass)
+_limiter: Any = None  # threadpoolctl's limit to one thread while passes run
 
 
 def _controller() -> Any:
@@ -57,22 +61,32 @@ def threaded(rows: int, layers: Iterable[tuple[int, int]]) -> bool:
 @contextmanager
 def one_thread(rows: int, layers: Iterable[tuple[int, int]]) -> Iterator[None]:
     """Run BLAS on one thread inside the block, for a pass over ``rows`` rows through
-    ``layers`` (``(inputs, outputs)`` each); :func:`product` lifts it for big products."""
-    global _before
-    if _before > 1 or not threaded(rows, layers):  # inside a pass already, or one thread anyway
+    ``layers`` (``(inputs, outputs)`` each); :func:`product` lifts it for big products.
+
+    The setting is the process's, shared by every Python thread: the first pass to start
+    (in any thread) sets one thread and notes the count before, the last to end puts it
+    back, under a lock, so passes that overlap in two threads never leave BLAS on one.
+    """
+    global _before, _active, _limiter
+    if not threaded(rows, layers):  # BLAS keeps such products on one thread by itself
         yield
         return
-    blas = _controller()
-    threads = max((lib.num_threads for lib in blas.lib_controllers), default=1)
-    if threads <= 1:  # one thread already (the caller's setting, or a one-core machine)
+    with _lock:
+        if _active == 0:
+            blas = _controller()
+            _before = max((lib.num_threads for lib in blas.lib_controllers), default=1)
+            # one thread already (the caller's setting, a one-core machine): nothing to do
+            _limiter = blas.limit(limits=1) if _before > 1 else None
+        _active += 1
+    try:
         yield
-        return
-    with blas.limit(limits=1):
-        _before = threads
-        try:
-            yield
-        finally:
-            _before = 1
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                if _limiter is not None:
+                    _limiter.restore_original_limits()
+                _limiter, _before = None, 1
 
 
 def product(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
