@@ -62,7 +62,12 @@ def pass_for(kind: str, width: int) -> Callable[[np.ndarray], np.ndarray]:
         tape = microgradx.compile(model(x), inputs=x, params=params)  # type: ignore[arg-type]
         return lambda X: tape.grad_batch(X, params=theta).params
     stack = structure_tape(model)
-    return lambda X: stack.backward(stack.forward(X, theta), np.ones((len(X), 1))).params
+
+    def step(X: np.ndarray) -> np.ndarray:
+        with blas.one_thread(len(X), stack.layers):  # as fit runs it: once for both passes
+            return stack.backward(stack.forward(X, theta), np.ones((len(X), 1))).params
+
+    return step
 
 
 @contextmanager

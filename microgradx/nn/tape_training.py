@@ -44,6 +44,7 @@ import numpy as np
 from ..engine import Value
 from ..engine import sum as value_sum
 from ..ops import OPS
+from ..tape.blas import one_thread
 from .losses import hinge
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import Optimizer
@@ -173,17 +174,19 @@ class TapeTraining:
             )
         m = len(X)
         inv = 1.0 / m
-        # forward through the model once for all rows ...
-        run = self._model_tape(X.shape[1]).forward(X, params=self.data)
-        outputs = run.watched
-        # ... each sample's loss and ∂Lₖ/∂outputs: hinge written out, else one small
-        # tape per target ...
-        if self._hinge is not None:
-            total, seeds = _hinge(outputs[:, 0], self._hinge[idx])
-        else:
-            total, seeds = self._loss_tapes(outputs, idx)
-        # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs · ∂outputs/∂θ
-        grad = self._model_tape(X.shape[1]).backward(run, seeds * inv).params
+        tape = self._model_tape(X.shape[1])
+        with one_thread(m, tape.layers):  # one BLAS thread, set once for both passes
+            # forward through the model once for all rows ...
+            run = tape.forward(X, params=self.data)
+            outputs = run.watched
+            # ... each sample's loss and ∂Lₖ/∂outputs: hinge written out, else one small
+            # tape per target ...
+            if self._hinge is not None:
+                total, seeds = _hinge(outputs[:, 0], self._hinge[idx])
+            else:
+                total, seeds = self._loss_tapes(outputs, idx)
+            # ... and back through the model once: ∂J/∂θ = Σₖ (1/m)·∂Lₖ/∂outputs·∂outputs/∂θ
+            grad = tape.backward(run, seeds * inv).params
         if l2:
             grad = grad + 2.0 * l2 * self.data
         self.grad = grad

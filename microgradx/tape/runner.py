@@ -237,6 +237,12 @@ class Tape:
         g = self.grad_batch(_real_array(values).reshape(1, -1), reduce="sum")
         return g.inputs[0], g.params
 
+    @property
+    def layers(self) -> list[tuple[int, int]]:
+        """``(inputs, outputs)`` of each fused layer (what
+        :func:`~microgradx.tape.blas.one_thread` needs to know whether BLAS would split a pass)."""
+        return self._layers
+
     def grad_batch(
         self, X: Any, reduce: str = "mean", params: np.ndarray | None = None
     ) -> TapeGrads:

@@ -77,6 +77,12 @@ class DenseStack:
         # again, which costs a third of a step of a 256-wide layer over 1,000 rows
         self._work: dict[tuple[int, str, tuple[int, ...]], np.ndarray] = {}
 
+    @property
+    def layers(self) -> list[tuple[int, int]]:
+        """``(inputs, outputs)`` of each layer (what :func:`~microgradx.tape.blas.one_thread`
+        needs to know whether BLAS would split a pass)."""
+        return self._layers
+
     def _buffer(self, k: int, role: str, shape: tuple[int, ...]) -> np.ndarray:
         key = (k, role, shape)
         found = self._work.get(key)
