@@ -3,8 +3,9 @@
 ``fit(engine="tape")`` is now ``fit(backend="tape")`` and ``draw(v, engine="neato")``
 is ``draw(v, layout="neato")`` ("engine" is the autograd engine only). Every public
 function that took an old keyword is wrapped by :func:`renamed_keywords`, or hands its
-``**options`` to :func:`rename_options`; the command line's old flags print the same
-:func:`renamed_message`.
+``**options`` to :func:`rename_options`; a module's renamed names (``nn.ENGINES``) go
+through :func:`renamed_names`, and the command line's old flags through
+:func:`renamed_flag`, all with the same :func:`renamed_message` or its wording.
 """
 
 from __future__ import annotations
