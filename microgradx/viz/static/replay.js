@@ -95,8 +95,9 @@
       var w = net.clientWidth || 600, h = net.clientHeight || 420;
       function pos(l, j) {
         var count = acts[l].length;
-        // 70 px to the right of the last layer: its values are written beside the circles
-        return [40 + (w - 110) * l / Math.max(layers - 1, 1), h / 2 + (j - (count - 1) / 2) * Math.min(24, (h - 30) / count)];
+        // room on both sides: the inputs' values are written left of their circles, the
+        // other layers' right of theirs
+        return [64 + (w - 134) * l / Math.max(layers - 1, 1), h / 2 + (j - (count - 1) / 2) * Math.min(24, (h - 30) / count)];
       }
       var values = showGrads ? f.g : f.w, biggest = 1e-12;
       values.forEach(function (layer) { layer.forEach(function (row) { row.forEach(function (v) {
@@ -117,7 +118,8 @@
         layer.forEach(function (v, j) {
           var p = pos(l, j);
           net.appendChild(svgEl("circle", {cx: p[0], cy: p[1], r: 9, fill: "#fff", stroke: "#4b5563"}));
-          net.appendChild(svgEl("text", {x: p[0] + 11, y: p[1] + 4}, fmt(v)));
+          var label = l === 0 ? {x: p[0] - 12, y: p[1] + 4, "text-anchor": "end"} : {x: p[0] + 12, y: p[1] + 4};
+          net.appendChild(svgEl("text", label, fmt(v)));
         });
       });
       root.querySelector(".mgx-net-caption").textContent = "sample " + data.sample + " (x = " +
