@@ -1,10 +1,12 @@
-"""Argument checks shared across the package: one definition of "a positive int"."""
+"""Argument checks shared across the package: "a positive int", "a positive number"."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["is_positive_int", "positive_int"]
+__all__ = ["is_positive_int", "positive_int", "positive_number"]
 
 
 def is_positive_int(n: object) -> bool:
@@ -22,3 +24,14 @@ def positive_int(name: str, n: object, most: int | None = None) -> int:
     if most is not None and value > most:
         raise ValueError(f"{name} must be at most {most:,}, got {value:,}")
     return value
+
+
+def positive_number(name: str, x: object, most: float, units: tuple[str, str]) -> float:
+    """``x`` as a float if it is a finite number more than 0 and at most ``most``, else a
+    ``ValueError`` naming the argument in its ``units`` (long and short names):
+    ``positive_number("delay", d, 3600, ("seconds", "s"))``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ValueError(f"{name} must be a number of {units[0]}, got {x!r}")
+    if not (math.isfinite(x) and 0 < x <= most):
+        raise ValueError(f"{name} must be more than 0 and at most {most:g} {units[1]}, got {x!r}")
+    return float(x)

@@ -78,3 +78,16 @@ def test_draw_options_keep_max_nodes_as_an_int():
 
     opts = DrawOptions(max_nodes=np.int64(50))
     assert opts.max_nodes == 50 and type(opts.max_nodes) is int
+
+
+def test_a_positive_number_is_finite_above_zero_and_within_its_bound():
+    from microgradx._checks import positive_number
+
+    assert positive_number("delay", 2, 3600, ("seconds", "s")) == 2.0
+    assert positive_number("delay", 3600.0, 3600, ("seconds", "s")) == 3600.0
+    for bad in (0, -1.0, 3600.5, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"^delay must be more than 0 and at most 3600 s"):
+            positive_number("delay", bad, 3600, ("seconds", "s"))
+    for bad in (True, "2", None):
+        with pytest.raises(ValueError, match=r"^height must be a number of pixels, got "):
+            positive_number("height", bad, 10_000, ("pixels", "px"))

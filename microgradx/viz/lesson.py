@@ -27,11 +27,11 @@ Every size is bounded here, in one place: :data:`MAX_LESSON_VALUES`,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._checks import positive_number
 from .._compat import rename_options
 from ..autodiff import ChainTerm, chain_rule_numbers
 from ..engine import Value, type_name
@@ -106,11 +106,7 @@ def check_cells(frames: int, values: int) -> None:
 
 def check_delay(delay: object) -> float:
     """Seconds per frame: a finite positive number up to :data:`MAX_DELAY`."""
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)):
-        raise ValueError(f"delay must be a number of seconds, got {delay!r}")
-    if not (math.isfinite(delay) and 0 < delay <= MAX_DELAY):
-        raise ValueError(f"delay must be more than 0 and at most {MAX_DELAY:g} s, got {delay!r}")
-    return float(delay)
+    return positive_number("delay", delay, MAX_DELAY, ("seconds", "s"))
 
 
 # --- the frames ---------------------------------------------------------------------------

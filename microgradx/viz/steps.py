@@ -22,14 +22,13 @@ Three views of the same frames:
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_path, atomic_write
-from .._checks import positive_int
+from .._checks import positive_int, positive_number
 from .._gc import paused
 from ..engine import Value
 from .drawing import DEFAULT_DPI, Drawing, _check_dpi, draw_frame
@@ -217,11 +216,7 @@ class StepperPage(HtmlPage):
 def _check_height(height: object) -> int | None:
     if height is None:
         return None
-    if isinstance(height, bool) or not isinstance(height, (int, float)):
-        raise ValueError(f"height must be a number of pixels, got {height!r}")
-    if not (math.isfinite(height) and 0 < height <= MAX_HEIGHT):
-        raise ValueError(f"height must be more than 0 and at most {MAX_HEIGHT} px, got {height!r}")
-    return round(height)
+    return round(positive_number("height", height, MAX_HEIGHT, ("pixels", "px")))
 
 
 @paused
