@@ -498,11 +498,7 @@
     };
   }
 
-  each(document.querySelectorAll(".mgx-lesson"), function (root) {
-    if (root.getAttribute("data-mounted")) return;
-    root.setAttribute("data-mounted", "1");
-    registry.pages.push(mount(root));
-  });
+  registry.mountAll(".mgx-lesson", mount);
   if (!registry.listening) {
     registry.listening = true;
     document.addEventListener("keydown", function (e) {

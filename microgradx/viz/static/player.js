@@ -5,11 +5,23 @@
  * {stop, toggle, key}: go(k) shows frame k, position() is the frame shown, and held(k),
  * if given, is true while frame k waits for the viewer (a quiz question): play pauses
  * there. key(e) handles the shared keys and says whether it did.
+ *
+ * registry.mountAll(selector, mount) mounts every page root of the document matching
+ * selector once (a notebook may show several) and adds what mount(root) returns to
+ * registry.pages.
  */
 (function () {
   "use strict";
   var registry = (window.microgradx = window.microgradx || {});
   if (registry.player) return;
+  registry.pages = registry.pages || [];
+  registry.mountAll = function (selector, mount) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (root) {
+      if (root.getAttribute("data-mounted")) return;
+      root.setAttribute("data-mounted", "1");
+      registry.pages.push(mount(root));
+    });
+  };
   registry.player = function (buttons, last, delay, go, position, held) {
     var timer = null;
     function stop() {

@@ -162,11 +162,7 @@
     return {root: root, frames: frames.length, go: go, state: state, keys: keys};
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll(".mgx-replay"), function (root) {
-    if (root.getAttribute("data-mounted")) return;
-    root.setAttribute("data-mounted", "1");
-    registry.pages.push(mount(root));
-  });
+  registry.mountAll(".mgx-replay", mount);
   if (!registry.replayKeys) {
     registry.replayKeys = true;
     document.addEventListener("keydown", function (e) {
