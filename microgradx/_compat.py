@@ -86,7 +86,7 @@ def renamed_names(module: str, renames: Mapping[str, tuple[str, Any]]) -> Callab
         warnings.warn(
             f"{module}.{name} is deprecated and will be removed; use {new}",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),  # the user's line, however it was reached
         )
         return value
 

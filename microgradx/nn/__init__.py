@@ -8,6 +8,7 @@
 5
 """
 
+from .._compat import renamed_names
 from . import init
 from .backends import BACKENDS, scalar_loss_and_grads, tape_loss_and_grads
 from .data import (
@@ -90,20 +91,14 @@ __all__ = [
 ]
 
 
+_renamed = renamed_names(__name__, {"ENGINES": ("BACKENDS", BACKENDS)})
+
+
 def __getattr__(name: str) -> object:
     """The training back-ends' old names, with a ``DeprecationWarning``: ``nn.ENGINES`` is
     ``nn.BACKENDS``; ``nn.engines`` is the module ``nn.backends`` (under its old name)."""
-    import warnings
-
-    if name == "ENGINES":
-        warnings.warn(
-            "microgradx.nn.ENGINES is deprecated and will be removed; use BACKENDS",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return BACKENDS
     if name == "engines":
         import importlib
 
         return importlib.import_module(".engines", __name__)  # it warns as it loads
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _renamed(name)
